@@ -1,0 +1,35 @@
+# Two entry points: `make run` (set up, then the default pipeline) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# -qq: errors only (pip here also reads local wheel folders and warns about each package).
+PIP := $(BIN)/pip install -qq
+
+.PHONY: setup run test test-all lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) -r requirements.lock
+	$(PIP) --no-deps -e .
+	$(BIN)/python -c "import lightship, torch, onnxruntime, mlflow, bentoml"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/lightship
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-all: setup
+	$(BIN)/python -m pytest -m "slow or not slow"
+
+# Re-resolve the pinned set after changing requirements.in (uv resolves it in seconds).
+lock:
+	$(PIP) uv
+	$(BIN)/uv pip compile requirements.in --python-version 3.11 --find-links /opt/wheels --no-header -o requirements.lock
+
+clean:
+	rm -rf outputs multirun lightning_logs mlruns mlflow.db

@@ -1,0 +1,5 @@
+"""``python -m lightship`` runs the same app as the ``lightship`` command."""
+
+from lightship.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Typed config schemas, their registration, and compose-time validation."""

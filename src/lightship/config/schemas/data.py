@@ -1,0 +1,89 @@
+"""Schemas of the ``data`` group: the built-in synthetic stream and the user's text files."""
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Optional
+
+from omegaconf import MISSING
+
+GROUP = "data"
+
+
+class DriftKind(Enum):
+    """Shape of the change the synthetic stream goes through after ``drift.start``."""
+
+    none = "none"
+    sudden = "sudden"
+    gradual = "gradual"
+    recurring = "recurring"
+
+
+class FileFormat(Enum):
+    """Format of a text file; ``auto`` picks it from the extension."""
+
+    auto = "auto"
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+@dataclass
+class DataConfig:
+    """Fields every data pipeline has: splits, batch size and the protected class."""
+
+    _target_: str = MISSING
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    # Fraction of the train split actually used (learning curves, pretrained vs custom).
+    train_fraction: float = 1.0
+    batch_size: int = 32
+    num_workers: int = 0
+    min_rows_per_class: int = 5
+    # Label of the rare, high-risk class whose recall is gated and monitored (None: no such class).
+    high_risk_label: Optional[str] = None
+
+
+@dataclass
+class SyntheticDriftConfig:
+    """Drift knobs of the built-in stream; all off by default."""
+
+    kind: DriftKind = DriftKind.none
+    # Position of the (first) change point, as a fraction of the stream's time span.
+    start: float = 0.5
+    # Share of class keywords replaced by new vocabulary after the change (0..1).
+    vocab_shift: float = 0.6
+    # How far the class mix moves towards the shifted priors after the change (0..1).
+    class_mix_shift: float = 0.5
+    # A new label (``new_category_label``) appears after the change.
+    new_category: bool = False
+    new_category_label: str = "outage"
+    # Period of a recurring drift, as a fraction of the time span.
+    period: float = 0.25
+
+
+@dataclass
+class SyntheticConfig(DataConfig):
+    """A seeded, realistic support-ticket stream with a rare high-risk ``fraud`` class."""
+
+    n_rows: int = 6000
+    start_date: str = "2026-01-01"
+    days: int = 120
+    label_noise: float = 0.02
+    high_risk_label: Optional[str] = "fraud"
+    drift: SyntheticDriftConfig = field(default_factory=SyntheticDriftConfig)
+
+
+@dataclass
+class TextFileConfig(DataConfig):
+    """The user's own texts in CSV, JSON lines or Parquet."""
+
+    path: str = MISSING
+    text_column: str = "text"
+    label_column: str = "label"
+    time_column: Optional[str] = None
+    format: FileFormat = FileFormat.auto
+    # Drop unusable rows (empty text, missing label) and report them instead of failing.
+    drop_invalid_rows: bool = False
+
+
+SCHEMAS = {"synthetic_schema": SyntheticConfig, "text_file_schema": TextFileConfig}

@@ -1,0 +1,27 @@
+"""Schema of the ``trainer`` group: the Lightning ``Trainer`` arguments lightship exposes."""
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+GROUP = "trainer"
+
+
+@dataclass
+class TrainerConfig:
+    accelerator: str = "cpu"
+    devices: Any = 1
+    strategy: str = "auto"
+    num_nodes: int = 1
+    precision: str = "32-true"
+    max_epochs: int = 3
+    limit_train_batches: float = 1.0
+    limit_val_batches: float = 1.0
+    gradient_clip_val: float = 1.0
+    accumulate_grad_batches: int = 1
+    deterministic: bool = True
+    enable_progress_bar: bool = True
+    log_every_n_steps: int = 10
+    num_threads: Optional[int] = None
+
+
+SCHEMAS = {"trainer_schema": TrainerConfig}

@@ -1,0 +1,1 @@
+"""Evaluation of predictions: the metrics gates, reports and live monitoring share."""

@@ -1,0 +1,1 @@
+"""ONNX export of a trained classifier and the parity check that guards it."""

@@ -1,0 +1,1 @@
+"""Text classifiers: custom models built from config and pretrained encoders loaded by name."""

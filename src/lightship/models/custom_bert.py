@@ -1,0 +1,87 @@
+"""``model=tiny_bert``: a small BERT built from config, with a tokenizer trained on the data.
+
+A custom model pays off when latency or size matter more than the last points of
+accuracy, or when the language is far from what public checkpoints saw.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+from lightship.models.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+    from lightship.models.classifier import TextClassifier
+
+SPECIAL_TOKENS = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
+
+
+def train_wordpiece(texts: Sequence[str], vocab_size: int, min_frequency: int) -> "PreTrainedTokenizerBase":
+    """Train a lower-casing BERT WordPiece tokenizer on ``texts`` (fast: the ``tokenizers`` library)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.WordPiece(unk_token=SPECIAL_TOKENS["unk_token"]))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(SPECIAL_TOKENS.values())
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, **SPECIAL_TOKENS)
+
+
+class CustomBertSpec(ModelSpec):
+    """Builds ``BertForSequenceClassification`` from a ``BertConfig`` given in the ``model`` group."""
+
+    def __init__(
+        self,
+        vocab_size: int = 4000,
+        hidden_size: int = 128,
+        num_layers: int = 2,
+        num_heads: int = 4,
+        intermediate_size: int = 256,
+        dropout: float = 0.1,
+        tokenizer_min_frequency: int = 2,
+        **common: Any,
+    ) -> None:
+        super().__init__(**common)
+        self.vocab_size = vocab_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.intermediate_size = intermediate_size
+        self.dropout = dropout
+        self.tokenizer_min_frequency = tokenizer_min_frequency
+
+    def build_tokenizer(self, train_texts: Sequence[str]) -> "PreTrainedTokenizerBase":
+        return train_wordpiece(train_texts, self.vocab_size, self.tokenizer_min_frequency)
+
+    def build_classifier(self, labels: Sequence[str], tokenizer: "PreTrainedTokenizerBase") -> "TextClassifier":
+        from transformers import BertConfig, BertForSequenceClassification
+
+        from lightship.models.classifier import TextClassifier
+
+        config = BertConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=self.hidden_size,
+            num_hidden_layers=self.num_layers,
+            num_attention_heads=self.num_heads,
+            intermediate_size=self.intermediate_size,
+            hidden_dropout_prob=self.dropout,
+            attention_probs_dropout_prob=self.dropout,
+            max_position_embeddings=max(self.max_length, 32),
+            pad_token_id=tokenizer.pad_token_id,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: index for index, label in enumerate(labels)},
+        )
+        config._attn_implementation = "eager"
+        return TextClassifier(BertForSequenceClassification(config))

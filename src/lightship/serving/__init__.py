@@ -1,0 +1,1 @@
+"""Serving: the ONNX Runtime classifier that batch scoring, gates and the BentoML service share."""

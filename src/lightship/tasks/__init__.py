@@ -1,0 +1,21 @@
+"""Task functions: each takes the composed config and runs one kind of job.
+
+``task._target_`` names the function; :func:`run_task` checks it against the
+allow-list and calls it, so tests can run any task on a config they composed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig
+
+
+def run_task(cfg: DictConfig) -> Any:
+    """Resolve ``cfg.task._target_`` (allow-listed) and call it with the config."""
+    from hydra.utils import get_method
+
+    from lightship.config.targets import check_targets
+
+    check_targets(cfg.task, list(cfg.allowed_targets))
+    return get_method(cfg.task._target_)(cfg)

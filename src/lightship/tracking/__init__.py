@@ -1,0 +1,1 @@
+"""MLflow tracking and registry: runs, artifacts, model versions and the champion alias."""

@@ -1,0 +1,86 @@
+"""A thin adapter over ``MlflowClient`` for one run: params, metrics, artifacts, status."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+log = logging.getLogger(__name__)
+
+_MAX_PARAM_LENGTH = 6000
+
+
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """``{"model": {"lr": 1e-3}}`` -> ``{"model.lr": "0.001"}`` (MLflow params are flat strings)."""
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(getattr(value, "value", value))[:_MAX_PARAM_LENGTH]
+    return flat
+
+
+class RunRecorder:
+    """Create one MLflow run and record into it; ``finish`` sets its final status."""
+
+    def __init__(self, tracking_uri: str, experiment_name: str) -> None:
+        from mlflow import MlflowClient
+
+        self.tracking_uri = tracking_uri
+        self.client = MlflowClient(tracking_uri=tracking_uri)
+        self.experiment_id = self._experiment_id(experiment_name)
+        self.run_id: Optional[str] = None
+
+    def _experiment_id(self, name: str) -> str:
+        from mlflow.exceptions import MlflowException
+
+        found = self.client.get_experiment_by_name(name)
+        if found is not None:
+            return found.experiment_id
+        try:
+            return self.client.create_experiment(name)
+        except MlflowException:  # created concurrently by a parallel sweep job
+            return self.client.get_experiment_by_name(name).experiment_id
+
+    def start(self, run_name: str, tags: Optional[Mapping[str, str]] = None) -> str:
+        run = self.client.create_run(self.experiment_id, run_name=run_name, tags=dict(tags or {}))
+        self.run_id = run.info.run_id
+        return self.run_id
+
+    def log_params(self, params: Mapping[str, str]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(key, value) for key, value in params.items()]
+        for start in range(0, len(items), 100):
+            self.client.log_batch(self.run_id, params=items[start : start + 100])
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [Metric(key, float(value), now, step) for key, value in metrics.items()]
+        self.client.log_batch(self.run_id, metrics=items)
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        for key, value in tags.items():
+            self.client.set_tag(self.run_id, key, str(value))
+
+    def log_artifacts(self, folder: Path, artifact_path: str) -> str:
+        """Upload ``folder`` and return the artifact URI it lives at."""
+        self.client.log_artifacts(self.run_id, str(folder), artifact_path)
+        return f"{self.client.get_run(self.run_id).info.artifact_uri}/{artifact_path}"
+
+    def lightning_logger(self) -> Any:
+        """Lightning's MLflow logger bound to this run (per-epoch metrics)."""
+        from pytorch_lightning.loggers import MLFlowLogger
+
+        return MLFlowLogger(tracking_uri=self.tracking_uri, run_id=self.run_id, log_model=False)
+
+    def finish(self, status: str) -> None:
+        if self.run_id is not None:
+            self.client.set_terminated(self.run_id, status)

@@ -1,0 +1,1 @@
+"""Lightning training of a text classifier: data module, module, trainer."""

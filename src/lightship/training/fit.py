@@ -1,0 +1,108 @@
+"""Build the Lightning ``Trainer`` from the ``trainer`` group and fit; keep the best checkpoint."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+from omegaconf import DictConfig
+
+from lightship.data.splits import LABEL, SplitData
+from lightship.models.classifier import TextClassifier
+from lightship.models.spec import ModelSpec
+
+log = logging.getLogger(__name__)
+
+MONITOR = "val_macro_f1"
+
+
+@dataclass
+class FitResult:
+    classifier: TextClassifier
+    tokenizer: Any
+    train_seconds: float
+    best_checkpoint: Optional[str]
+    best_score: Optional[float]
+    epochs: int
+
+
+def build_trainer(trainer_cfg: DictConfig, checkpoint_dir: Path, loggers: list[Any]) -> Any:
+    """A ``pl.Trainer`` with checkpointing on the validation macro-F1 and a progress bar."""
+    import pytorch_lightning as pl
+    from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
+
+    checkpoint = ModelCheckpoint(dirpath=str(checkpoint_dir), monitor=MONITOR, mode="max", save_last=True, filename="best")
+    callbacks: list[Any] = [checkpoint]
+    if trainer_cfg.enable_progress_bar:
+        callbacks.append(RichProgressBar())
+    return pl.Trainer(
+        accelerator=trainer_cfg.accelerator,
+        devices=trainer_cfg.devices,
+        strategy=trainer_cfg.strategy,
+        num_nodes=trainer_cfg.num_nodes,
+        precision=trainer_cfg.precision,
+        max_epochs=trainer_cfg.max_epochs,
+        limit_train_batches=trainer_cfg.limit_train_batches,
+        limit_val_batches=trainer_cfg.limit_val_batches,
+        gradient_clip_val=trainer_cfg.gradient_clip_val,
+        accumulate_grad_batches=trainer_cfg.accumulate_grad_batches,
+        deterministic=trainer_cfg.deterministic,
+        enable_progress_bar=trainer_cfg.enable_progress_bar,
+        log_every_n_steps=trainer_cfg.log_every_n_steps,
+        num_sanity_val_steps=0,
+        callbacks=callbacks,
+        logger=loggers or False,
+        enable_model_summary=False,
+    )
+
+
+def fit(
+    spec: ModelSpec,
+    data: SplitData,
+    trainer_cfg: DictConfig,
+    data_cfg: DictConfig,
+    seed: int,
+    checkpoint_dir: Path,
+    loggers: list[Any],
+    resume_from: Optional[str] = None,
+) -> FitResult:
+    """Train a classifier on ``data.train``, validate each epoch, return the best weights."""
+    import pytorch_lightning as pl
+    import torch
+
+    from lightship.training.datamodule import TextDataModule
+    from lightship.training.module import ClassifierModule
+
+    pl.seed_everything(seed, workers=True)
+    if trainer_cfg.num_threads:
+        torch.set_num_threads(trainer_cfg.num_threads)
+    tokenizer = spec.build_tokenizer(data.train["text"].tolist())
+    classifier = spec.build_classifier(data.labels, tokenizer)
+    label_ids = data.train[LABEL].map(data.label_to_id).to_numpy()
+    weights = spec.class_weights(label_ids, len(data.labels))
+    module = ClassifierModule(
+        classifier,
+        data.labels,
+        lr=spec.lr,
+        weight_decay=spec.weight_decay,
+        warmup_ratio=spec.warmup_ratio,
+        class_weights=None if weights is None else np.asarray(weights).tolist(),
+    )
+    datamodule = TextDataModule(data, tokenizer, spec.max_length, data_cfg.batch_size, data_cfg.num_workers, seed)
+    trainer = build_trainer(trainer_cfg, checkpoint_dir, loggers)
+    started = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
+    train_seconds = time.perf_counter() - started
+    checkpoint = trainer.checkpoint_callback
+    best_path = checkpoint.best_model_path if checkpoint is not None else ""
+    if best_path:
+        state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]
+        module.load_state_dict(state)
+        log.info("Best checkpoint %s (%s=%.4f)", best_path, MONITOR, float(checkpoint.best_model_score))
+    classifier.eval()
+    best_score = float(checkpoint.best_model_score) if best_path and checkpoint.best_model_score is not None else None
+    return FitResult(classifier, tokenizer, train_seconds, best_path or None, best_score, trainer.current_epoch)

@@ -1,0 +1,86 @@
+"""The LightningModule: weighted cross-entropy, AdamW with linear warm-up/decay, torchmetrics."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score, MulticlassRecall
+
+
+def make_metrics(n_classes: int) -> MetricCollection:
+    """Accuracy (micro), macro-F1 and per-class recall: the figures the gates and dashboards use."""
+    return MetricCollection(
+        {
+            "accuracy": MulticlassAccuracy(n_classes, average="micro"),
+            "macro_f1": MulticlassF1Score(n_classes, average="macro"),
+            "recall": MulticlassRecall(n_classes, average="none"),
+        }
+    )
+
+
+def flatten_metrics(values: dict[str, torch.Tensor], labels: Sequence[str], prefix: str) -> dict[str, float]:
+    """``{"val_accuracy": ..., "val_recall_fraud": ...}`` from a computed MetricCollection."""
+    flat: dict[str, float] = {}
+    for name, value in values.items():
+        if value.ndim == 0:
+            flat[f"{prefix}{name}"] = float(value)
+        else:
+            flat.update({f"{prefix}{name}_{label}": float(v) for label, v in zip(labels, value)})
+    return flat
+
+
+class ClassifierModule(pl.LightningModule):
+    def __init__(
+        self,
+        classifier: nn.Module,
+        labels: Sequence[str],
+        lr: float,
+        weight_decay: float,
+        warmup_ratio: float,
+        class_weights: Optional[Sequence[float]] = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["classifier"])
+        self.classifier = classifier
+        self.labels = list(labels)
+        weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights is not None else None
+        self.loss = nn.CrossEntropyLoss(weight=weight)
+        self.val_metrics = make_metrics(len(self.labels))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.classifier(input_ids, attention_mask)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        logits, _ = self(batch["input_ids"], batch["attention_mask"])
+        loss = self.loss(logits, batch["labels"])
+        self.log("train_loss", loss, prog_bar=True, batch_size=len(logits))
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        logits, _ = self(batch["input_ids"], batch["attention_mask"])
+        self.log("val_loss", self.loss(logits, batch["labels"]), prog_bar=True, batch_size=len(logits))
+        self.val_metrics.update(logits, batch["labels"])
+
+    def on_validation_epoch_end(self) -> None:
+        flat = flatten_metrics(self.val_metrics.compute(), self.labels, "val_")
+        self.val_metrics.reset()
+        self.log("val_macro_f1", flat.pop("val_macro_f1"), prog_bar=True)
+        self.log_dict(flat, prog_bar=False)
+
+    def configure_optimizers(self) -> Any:
+        parameters = [p for p in self.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(parameters, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        warmup = int(total * self.hparams.warmup_ratio)
+
+        def schedule(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / max(warmup, 1)
+            return max(0.0, (total - step) / max(total - warmup, 1))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
