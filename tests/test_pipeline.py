@@ -23,7 +23,7 @@ def client(smoke_workdir: Path, smoke_run: dict) -> MlflowClient:
 
 def test_bundle_holds_everything_serving_needs(smoke_run: dict) -> None:
     folder = Path(smoke_run["bundle"])
-    assert {"manifest.json", "model.onnx", "tokenizer", "config.yaml"} <= {p.name for p in folder.iterdir()}
+    assert {"manifest.json", "model.onnx", "tokenizer", "config.yaml", "reference_profile.npz"} <= {p.name for p in folder.iterdir()}
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["labels"] == ["account", "billing", "fraud", "shipping", "technical"]
     assert manifest["outputs"] == ["logits", "sentence_embedding"] and manifest["max_length"] == 32
@@ -104,3 +104,14 @@ def test_failed_parity_registers_nothing(smoke_run: dict, smoke_workdir: Path, c
     failed = client.search_runs([client.get_experiment_by_name("lightship").experiment_id], "attributes.status = 'FAILED'")
     assert failed, "the interrupted run is recorded as FAILED"
     assert str(client.get_model_version_by_alias("lightship", "champion").version) == smoke_run["version"]
+
+
+def test_bundle_carries_a_reference_profile_of_the_model_outputs(smoke_run: dict) -> None:
+    from lightship.monitoring.drift import ReferenceProfile
+    from lightship.monitoring.text_features import TextFeatureExtractor
+
+    profile = ReferenceProfile.load(smoke_run["bundle"])
+    assert {"confidence", "predicted_class", "text_length", "unk_rate", "embedding_pc1"} <= set(profile.features)
+    assert profile.features["confidence"].n_total == 150, "profiled on the validation split"
+    extractor = TextFeatureExtractor.from_profile(profile)
+    assert extractor.components.shape == (3, 32)

@@ -62,6 +62,8 @@ class LightshipConfig:
     trainer: Any = MISSING
     tracking: Any = MISSING
     seed: int = 42
+    # Resume an interrupted run: a checkpoint file or the run's output folder (uses checkpoints/last.ckpt).
+    resume: Optional[str] = None
     gates: GatesConfig = field(default_factory=GatesConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)

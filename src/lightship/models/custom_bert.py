@@ -6,7 +6,8 @@ accuracy, or when the language is far from what public checkpoints saw.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from lightship.models.spec import ModelSpec
 
@@ -18,22 +19,42 @@ if TYPE_CHECKING:
 SPECIAL_TOKENS = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
 
 
+def wordpiece_vocabulary(texts: Iterable[str], vocab_size: int, min_frequency: int, normalize: Any, split: Any) -> dict[str, int]:
+    """A deterministic WordPiece vocabulary: special tokens, every character seen (as a word
+    start and as a ``##`` continuation), then the most frequent words (ties broken by the
+    word itself) up to ``vocab_size``.
+
+    Any word made of seen characters is tokenizable; frequent words are single tokens. Unlike
+    the merge-based trainer, whose ties fall in hash order, the same texts always give the
+    same vocabulary, so the same seed gives the same model.
+    """
+    words: Counter[str] = Counter()
+    for text in texts:
+        words.update(piece for piece, _ in split(normalize(text)))
+    characters = sorted({character for word in words for character in word})
+    vocabulary = list(SPECIAL_TOKENS.values()) + characters + [f"##{character}" for character in characters]
+    budget = max(vocab_size - len(vocabulary), 0)
+    frequent = sorted((word for word, count in words.items() if count >= min_frequency and len(word) > 1), key=lambda w: (-words[w], w))
+    vocabulary += frequent[:budget]
+    return {token: index for index, token in enumerate(vocabulary)}
+
+
 def train_wordpiece(texts: Sequence[str], vocab_size: int, min_frequency: int) -> "PreTrainedTokenizerBase":
-    """Train a lower-casing BERT WordPiece tokenizer on ``texts`` (fast: the ``tokenizers`` library)."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    """A lower-casing BERT WordPiece tokenizer whose vocabulary comes from ``texts`` (deterministic)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    tokenizer = Tokenizer(models.WordPiece(unk_token=SPECIAL_TOKENS["unk_token"]))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    vocabulary = wordpiece_vocabulary(texts, vocab_size, min_frequency, normalizer.normalize_str, pre_tokenizer.pre_tokenize_str)
+    tokenizer = Tokenizer(models.WordPiece(vocab=vocabulary, unk_token=SPECIAL_TOKENS["unk_token"]))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
     tokenizer.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(SPECIAL_TOKENS.values())
-    )
-    tokenizer.train_from_iterator(texts, trainer=trainer)
-    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", vocabulary["[CLS]"]), ("[SEP]", vocabulary["[SEP]"])],
     )
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, **SPECIAL_TOKENS)
 

@@ -51,6 +51,17 @@ def champion_metrics(registry: Any, data: SplitData, high_risk_label: Optional[s
         return evaluate_bundle(champion, data, high_risk_label), None, version
 
 
+def write_reference_profile(cfg: DictConfig, runtime: Any, data: SplitData, bundle: Bundle) -> str:
+    """Profile the model's own outputs on held-out (validation) texts, for drift monitoring."""
+    from lightship.monitoring.text_features import reference_profile_from_predictions
+
+    texts = (data.val if len(data.val) else data.test)[TEXT].tolist()
+    profile = reference_profile_from_predictions(
+        runtime.predict(texts), texts, runtime.labels, max_rows=cfg.drift.max_reference_rows, seed=cfg.seed
+    )
+    return profile.save(bundle.path).name
+
+
 def export_and_verify(cfg: DictConfig, fit_result: Any, data: SplitData, bundle: Bundle) -> tuple[Any, dict]:
     """Export to ONNX, save the tokenizer, check parity; raise ``ExportError`` when parity fails."""
     from lightship.export.onnx_export import export_onnx
@@ -79,9 +90,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     from lightship.lineage import lineage
     from lightship.tracking.runs import RunRecorder, flatten
     from lightship.tracking.uri import resolve_tracking_uri
-    from lightship.training.fit import fit
+    from lightship.training.fit import fit, resolve_resume
 
     allowed = list(cfg.allowed_targets)
+    resume_from = resolve_resume(cfg.resume) if cfg.resume else None
     out = output_dir()
     data = instantiate(cfg.data, allowed, seed=cfg.seed).prepare()
     spec = instantiate(cfg.model, allowed)
@@ -94,7 +106,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     try:
         recorder.log_params(flatten(OmegaConf.to_container(cfg, resolve=True)))
         recorder.log_metrics({f"data_{key}": value for key, value in data.report.items() if isinstance(value, (int, float))})
-        fit_result = fit(spec, data, cfg.trainer, cfg.data, cfg.seed, out / "checkpoints", [recorder.lightning_logger()])
+        fit_result = fit(
+            spec, data, cfg.trainer, cfg.data, cfg.seed, out / "checkpoints", [recorder.lightning_logger()], resume_from
+        )
         bundle = start_bundle(
             out / "bundle",
             labels=data.labels,
@@ -105,6 +119,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         )
         runtime, parity = export_and_verify(cfg, fit_result, data, bundle)
         metrics = evaluate_bundle(runtime, data, high_risk)
+        profile_file = write_reference_profile(cfg, runtime, data, bundle)
         bundle.update(
             metrics=metrics,
             parity=parity,
@@ -113,6 +128,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             training={"seconds": round(fit_result.train_seconds, 3), "epochs": fit_result.epochs, "best_val_macro_f1": fit_result.best_score},
             mlflow={"tracking_uri": uri, "run_id": run_id},
             onnx_bytes=bundle.onnx_path.stat().st_size,
+            reference_profile=profile_file,
         )
         recorder.log_metrics({f"test_{key}": value for key, value in metrics.items()})
         recorder.log_metrics({"train_seconds": fit_result.train_seconds, "parity_max_abs_diff_logits": parity["max_abs_diff_logits"]})

@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from lightship.data.splits import LABEL, TEXT, SplitData
+from lightship.training.reproducibility import EpochShuffleSampler
 
 
 class TextCollator:
@@ -31,7 +32,7 @@ class TextCollator:
 
 
 class TextDataModule(pl.LightningDataModule):
-    """Train/val/test loaders over a :class:`SplitData` (train shuffled with a seeded generator)."""
+    """Train/val/test loaders over a :class:`SplitData` (train shuffled per epoch from the seed)."""
 
     def __init__(self, data: SplitData, tokenizer: Any, max_length: int, batch_size: int, num_workers: int, seed: int) -> None:
         super().__init__()
@@ -47,15 +48,9 @@ class TextDataModule(pl.LightningDataModule):
         return list(zip(frame[TEXT].tolist(), ids.tolist()))
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        generator = torch.Generator().manual_seed(self.seed)
-        return DataLoader(
-            self._rows(split),
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            collate_fn=self.collate,
-            num_workers=self.num_workers,
-            generator=generator,
-        )
+        rows = self._rows(split)
+        sampler = EpochShuffleSampler(len(rows), self.seed) if shuffle else None
+        return DataLoader(rows, batch_size=self.batch_size, sampler=sampler, collate_fn=self.collate, num_workers=self.num_workers)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

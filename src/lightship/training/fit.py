@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 from omegaconf import DictConfig
@@ -18,6 +18,21 @@ from lightship.models.spec import ModelSpec
 log = logging.getLogger(__name__)
 
 MONITOR = "val_macro_f1"
+LAST_CHECKPOINT, TOKENIZER_DIR = "last.ckpt", "tokenizer"
+
+
+def resolve_resume(resume: str) -> Path:
+    """``resume=`` accepts a checkpoint file or a run folder (its ``checkpoints/last.ckpt``)."""
+    from lightship.errors import ConfigError
+
+    path = Path(resume).expanduser()
+    candidates = [path, path / LAST_CHECKPOINT, path / "checkpoints" / LAST_CHECKPOINT]
+    found = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if found is None:
+        raise ConfigError(
+            f"resume={resume}: no checkpoint there. Give a .ckpt file or a run folder holding checkpoints/{LAST_CHECKPOINT}."
+        )
+    return found.resolve()
 
 
 @dataclass
@@ -30,13 +45,17 @@ class FitResult:
     epochs: int
 
 
-def build_trainer(trainer_cfg: DictConfig, checkpoint_dir: Path, loggers: list[Any]) -> Any:
-    """A ``pl.Trainer`` with checkpointing on the validation macro-F1 and a progress bar."""
+def build_trainer(trainer_cfg: DictConfig, checkpoint_dir: Path, loggers: list[Any], seed: int, extra_callbacks: Sequence[Any] = ()) -> Any:
+    """A ``pl.Trainer`` with checkpointing on the validation macro-F1, per-epoch reseeding and a progress bar."""
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
 
-    checkpoint = ModelCheckpoint(dirpath=str(checkpoint_dir), monitor=MONITOR, mode="max", save_last=True, filename="best")
-    callbacks: list[Any] = [checkpoint]
+    from lightship.training.reproducibility import EpochReseed
+
+    checkpoint = ModelCheckpoint(
+        dirpath=str(checkpoint_dir), monitor=MONITOR, mode="max", save_last=True, filename="best", save_on_train_epoch_end=True
+    )
+    callbacks: list[Any] = [checkpoint, EpochReseed(seed), *extra_callbacks]
     if trainer_cfg.enable_progress_bar:
         callbacks.append(RichProgressBar())
     return pl.Trainer(
@@ -60,6 +79,18 @@ def build_trainer(trainer_cfg: DictConfig, checkpoint_dir: Path, loggers: list[A
     )
 
 
+def _tokenizer(spec: ModelSpec, data: SplitData, checkpoint_dir: Path, resume_from: Optional[Path]) -> Any:
+    """Build the tokenizer, or reload the one saved beside the checkpoint being resumed."""
+    if resume_from is not None and (resume_from.parent / TOKENIZER_DIR).is_dir():
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(resume_from.parent / TOKENIZER_DIR))
+    else:
+        tokenizer = spec.build_tokenizer(data.train["text"].tolist())
+    tokenizer.save_pretrained(str(checkpoint_dir / TOKENIZER_DIR))
+    return tokenizer
+
+
 def fit(
     spec: ModelSpec,
     data: SplitData,
@@ -68,9 +99,14 @@ def fit(
     seed: int,
     checkpoint_dir: Path,
     loggers: list[Any],
-    resume_from: Optional[str] = None,
+    resume_from: Optional[Path] = None,
+    extra_callbacks: Sequence[Any] = (),
 ) -> FitResult:
-    """Train a classifier on ``data.train``, validate each epoch, return the best weights."""
+    """Train a classifier on ``data.train``, validate each epoch, return the best weights.
+
+    With ``resume_from`` (a ``last.ckpt``), Lightning restores weights, optimizer, scheduler
+    and loop state, and training continues to ``max_epochs`` as if never interrupted.
+    """
     import pytorch_lightning as pl
     import torch
 
@@ -80,7 +116,7 @@ def fit(
     pl.seed_everything(seed, workers=True)
     if trainer_cfg.num_threads:
         torch.set_num_threads(trainer_cfg.num_threads)
-    tokenizer = spec.build_tokenizer(data.train["text"].tolist())
+    tokenizer = _tokenizer(spec, data, checkpoint_dir, resume_from)
     classifier = spec.build_classifier(data.labels, tokenizer)
     label_ids = data.train[LABEL].map(data.label_to_id).to_numpy()
     weights = spec.class_weights(label_ids, len(data.labels))
@@ -93,9 +129,9 @@ def fit(
         class_weights=None if weights is None else np.asarray(weights).tolist(),
     )
     datamodule = TextDataModule(data, tokenizer, spec.max_length, data_cfg.batch_size, data_cfg.num_workers, seed)
-    trainer = build_trainer(trainer_cfg, checkpoint_dir, loggers)
+    trainer = build_trainer(trainer_cfg, checkpoint_dir, loggers, seed, extra_callbacks)
     started = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume_from) if resume_from else None)
     train_seconds = time.perf_counter() - started
     checkpoint = trainer.checkpoint_callback
     best_path = checkpoint.best_model_path if checkpoint is not None else ""
