@@ -2,36 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-
-@contextmanager
-def working_directory(path: Path) -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
-def sqlite_uri(folder: Path) -> str:
-    return f"sqlite:///{folder / 'mlflow.db'}"
-
-
-def train(workdir: Path, *overrides: str) -> dict:
-    """Compose ``experiment=smoke`` plus overrides and run the train task in ``workdir``."""
-    from lightship.config.validation import compose_config
-    from lightship.tasks import run_task
-
-    cfg = compose_config(["experiment=smoke", f"tracking.uri={sqlite_uri(workdir)}", *overrides])
-    with working_directory(workdir):
-        return run_task(cfg)
+from lightship_testing import train
 
 
 @pytest.fixture(scope="session")

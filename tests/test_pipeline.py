@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from conftest import sqlite_uri, train
+from lightship_testing import sqlite_uri, train
 from lightship.bundle import Bundle
 from lightship.errors import ExportError
 from lightship.serving.runtime import OnnxTextClassifier

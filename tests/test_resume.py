@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import sqlite_uri, train
+from lightship_testing import sqlite_uri, train
 from lightship.serving.runtime import OnnxTextClassifier
 
 # Slow enough per epoch that the kill lands while training is still running.

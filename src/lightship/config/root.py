@@ -52,6 +52,40 @@ class PredictConfig:
 
 
 @dataclass
+class TrialConfig:
+    """Set by ``hydra/sweeper=optuna`` for each job, so training can report to its trial (pruning)."""
+
+    number: Optional[int] = None
+    study_name: Optional[str] = None
+    storage: Optional[str] = None
+    monitor: str = "val_macro_f1"
+
+
+@dataclass
+class BacktestConfig:
+    """Replay of a timestamped stream under the ``retrain`` policy (``task=backtest``); durations in days."""
+
+    # Each window is predicted before its labels are revealed, then the policy decides.
+    window_days: float = 7.0
+    # The first model trains on the first ``warmup_days``; a retrain uses the latest ``train_window_days`` of labels.
+    warmup_days: float = 28.0
+    train_window_days: float = 28.0
+    # Compute budget: each retrain runs this many epochs (in place of trainer.max_epochs), and the
+    # model is shrunk by these ``model.*`` values (keys the chosen model does not have are ignored).
+    max_epochs: int = 4
+    model: dict[str, Any] = field(
+        default_factory=lambda: {"hidden_size": 64, "num_layers": 1, "num_heads": 2, "intermediate_size": 128, "max_length": 48, "vocab_size": 2000, "lr": 3e-3}
+    )
+    # A window whose accuracy is below this counts as "below the floor".
+    accuracy_floor: float = 0.8
+    min_window_rows: int = 20
+    # Drift shape replayed on the built-in stream when ``data.drift.kind`` is none (``none`` keeps it drift-free).
+    stream_drift: str = "sudden"
+    # The stream's first change point (ISO time) for ``post_drift_accuracy``; the built-in stream knows its own.
+    change_point: Optional[str] = None
+
+
+@dataclass
 class LightshipConfig:
     task: Any = MISSING
     model: Any = MISSING
@@ -67,5 +101,7 @@ class LightshipConfig:
     gates: GatesConfig = field(default_factory=GatesConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
+    backtest: BacktestConfig = field(default_factory=BacktestConfig)
+    trial: TrialConfig = field(default_factory=TrialConfig)
     # Module prefixes a ``_target_`` may name; anything else is refused before instantiation.
     allowed_targets: list[str] = field(default_factory=lambda: ["lightship."])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -31,6 +31,15 @@ def requested_providers(provider: str) -> list[str]:
     return [CUDA, CPU] if provider == "cuda" else [CPU]
 
 
+def _fallback_reason(wanted: list[str], available: set[str], in_use: list[str]) -> str | None:
+    """Why a CUDA request ended on CPU (None when CUDA was not asked for or is in use)."""
+    if CUDA not in wanted or CUDA in in_use:
+        return None
+    if CUDA not in available:
+        return f"this onnxruntime build has no CUDAExecutionProvider (available: {sorted(available)}); install onnxruntime-gpu"
+    return "CUDAExecutionProvider could not be created (no usable GPU, driver or CUDA/cuDNN libraries); see nvidia-smi"
+
+
 @dataclass
 class Predictions:
     probabilities: np.ndarray
@@ -44,10 +53,22 @@ class Predictions:
 
 
 class OnnxTextClassifier:
-    """Tokenize with the bundle's tokenizer, run the graph, return probabilities and embeddings."""
+    """Tokenize with the bundle's tokenizer, run the graph, return probabilities and embeddings.
+
+    ``provider="cuda"`` asks for CUDAExecutionProvider; when CUDA cannot be used ONNX Runtime
+    would quietly run on CPU, so the fallback is detected from ``session.get_providers()``,
+    logged once as a warning and exposed as ``fell_back`` / ``fallback_reason``.
+    ``io_binding=True`` binds inputs and outputs explicitly (useful on CUDA; ignored on CPU).
+    """
 
     def __init__(
-        self, bundle: Bundle | str | Path, provider: str = "cpu", intra_op_threads: int = 0, inter_op_threads: int = 0
+        self,
+        bundle: Bundle | str | Path,
+        provider: str = "cpu",
+        intra_op_threads: int = 0,
+        inter_op_threads: int = 0,
+        *,
+        io_binding: bool = False,
     ) -> None:
         import onnxruntime as ort
         from transformers import AutoTokenizer
@@ -57,10 +78,27 @@ class OnnxTextClassifier:
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
         options.inter_op_num_threads = inter_op_threads
+        wanted = requested_providers(provider)
         available = set(ort.get_available_providers())
-        providers = [name for name in requested_providers(provider) if name in available] or [CPU]
-        self.session = ort.InferenceSession(str(self.bundle.onnx_path), options, providers=providers)
+        providers = [name for name in wanted if name in available] or [CPU]
+        if CUDA in providers:
+            # ORT logs its own lines when the CUDA provider cannot be created; the one warning below replaces them.
+            ort.set_default_logger_severity(4)
+        try:
+            self.session = ort.InferenceSession(str(self.bundle.onnx_path), options, providers=providers)
+        finally:
+            ort.set_default_logger_severity(2)
         self.requested_provider = provider
+        self.fallback_reason = _fallback_reason(wanted, available, self.session.get_providers())
+        if self.fallback_reason:
+            log.warning("ONNX Runtime is running on CPU instead of CUDA: %s", self.fallback_reason)
+        self.io_binding = io_binding and self.provider_in_use == CUDA
+        self.output_names = [output.name for output in self.session.get_outputs()]
+
+    @property
+    def fell_back(self) -> bool:
+        """True when CUDA was asked for and the session runs on CPU."""
+        return self.fallback_reason is not None
 
     @property
     def provider_in_use(self) -> str:
@@ -79,7 +117,20 @@ class OnnxTextClassifier:
         return {"input_ids": encoded["input_ids"].astype(np.int64), "attention_mask": encoded["attention_mask"].astype(np.int64)}
 
     def run(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``(logits, sentence_embedding)`` for an encoded batch."""
+        if self.io_binding:
+            return self._run_bound(encoded)
         logits, embedding = self.session.run(None, encoded)
+        return logits, embedding
+
+    def _run_bound(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        binding = self.session.io_binding()
+        for name, array in encoded.items():
+            binding.bind_cpu_input(name, np.ascontiguousarray(array))
+        for name in self.output_names:
+            binding.bind_output(name)  # allocated on the device; copied back once below
+        self.session.run_with_iobinding(binding)
+        logits, embedding = binding.copy_outputs_to_cpu()
         return logits, embedding
 
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> Predictions:

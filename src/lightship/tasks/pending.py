@@ -8,5 +8,5 @@ from lightship.errors import NotAvailableYet
 def not_available(cfg: DictConfig) -> None:
     raise NotAvailableYet(
         f"task={cfg.task.name} is declared but not available yet in this version of lightship. "
-        "Available now: task=train."
+        "Available now: task=train, task=predict."
     )

@@ -19,6 +19,8 @@ from lightship.bundle import ONNX_FILE, Bundle, start_bundle
 from lightship.config.targets import instantiate
 from lightship.data.splits import LABEL, TEXT, SplitData
 from lightship.errors import ExportError
+from lightship.evaluation.latency import measure_latency
+from lightship.sweeps.leaderboard import write_job_row
 from lightship.tasks.context import output_dir
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         recorder.log_params(flatten(OmegaConf.to_container(cfg, resolve=True)))
         recorder.log_metrics({f"data_{key}": value for key, value in data.report.items() if isinstance(value, (int, float))})
         fit_result = fit(
-            spec, data, cfg.trainer, cfg.data, cfg.seed, out / "checkpoints", [recorder.lightning_logger()], resume_from
+            spec, data, cfg.trainer, cfg.data, cfg.seed, out / "checkpoints", [recorder.lightning_logger()], resume_from,
+            extra_callbacks=trial_callbacks(cfg),
         )
         bundle = start_bundle(
             out / "bundle",
@@ -119,6 +122,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         )
         runtime, parity = export_and_verify(cfg, fit_result, data, bundle)
         metrics = evaluate_bundle(runtime, data, high_risk)
+        latency = measure_latency(runtime, data.test[TEXT].tolist())
         profile_file = write_reference_profile(cfg, runtime, data, bundle)
         bundle.update(
             metrics=metrics,
@@ -129,11 +133,19 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             mlflow={"tracking_uri": uri, "run_id": run_id},
             onnx_bytes=bundle.onnx_path.stat().st_size,
             reference_profile=profile_file,
+            latency=latency,
+            parameters=sum(p.numel() for p in fit_result.classifier.parameters()),
         )
         recorder.log_metrics({f"test_{key}": value for key, value in metrics.items()})
-        recorder.log_metrics({"train_seconds": fit_result.train_seconds, "parity_max_abs_diff_logits": parity["max_abs_diff_logits"]})
+        recorder.log_metrics(
+            {"train_seconds": fit_result.train_seconds, "parity_max_abs_diff_logits": parity["max_abs_diff_logits"], **latency}
+        )
         source = recorder.log_artifacts(bundle.path, "bundle")
-        summary: dict[str, Any] = {"run_id": run_id, "output_dir": str(out), "bundle": str(bundle.path), "metrics": metrics, "parity": parity}
+        summary: dict[str, Any] = {
+            "run_id": run_id, "output_dir": str(out), "bundle": str(bundle.path), "metrics": metrics, "parity": parity,
+            "latency": latency, "train_seconds": fit_result.train_seconds, "onnx_bytes": bundle.onnx_path.stat().st_size,
+            "best_val_macro_f1": fit_result.best_score,
+        }
         if cfg.tracking.register:
             summary.update(register_and_gate(cfg, uri, source, run_id, metrics, data, high_risk))
     except BaseException:
@@ -141,8 +153,33 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         raise
     recorder.set_tags({"lightship.promoted": summary.get("promoted", False)})
     recorder.finish("FINISHED")
+    write_job_row(out, leaderboard_row(summary))
     report_summary(summary)
     return summary
+
+
+def trial_callbacks(cfg: DictConfig) -> list[Any]:
+    """The Optuna pruning callback when this run is a trial of a stored study."""
+    if cfg.trial.number is None or not cfg.trial.storage:
+        return []
+    from lightship.training.pruning import OptunaPruning
+
+    return [OptunaPruning(cfg.trial.storage, cfg.trial.study_name, cfg.trial.number, cfg.trial.monitor)]
+
+
+def leaderboard_row(summary: dict[str, Any]) -> dict[str, Any]:
+    """This run's row in a sweep leaderboard: quality, cost and size side by side."""
+    metrics = summary["metrics"]
+    row = {name: metrics[name] for name in ("accuracy", "macro_f1", "high_risk_recall") if name in metrics}
+    row.update(
+        best_val_macro_f1=summary["best_val_macro_f1"],
+        train_seconds=round(summary["train_seconds"], 2),
+        onnx_ms_per_text=summary["latency"]["ms_per_text_batch1"],
+        onnx_mb=round(summary["onnx_bytes"] / 1e6, 2),
+        version=summary.get("version", ""),
+        promoted=summary.get("promoted", ""),
+    )
+    return row
 
 
 def register_and_gate(

@@ -63,3 +63,25 @@ class Registry:
 
     def version_tags(self, version: str) -> dict[str, Any]:
         return dict(self.client.get_model_version(self.model_name, version).tags)
+
+    def alias_version(self, alias: Optional[str] = None) -> Optional[str]:
+        """The version an alias (default: this registry's alias) points at, or None when unset."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return str(self.client.get_model_version_by_alias(self.model_name, alias or self.alias).version)
+        except MlflowException:
+            return None
+
+    def version_details(self, version: str) -> dict[str, Any]:
+        """What a served model reports about itself: run, source, aliases, tags, creation time."""
+        found = self.client.get_model_version(self.model_name, version)
+        return {
+            "name": self.model_name,
+            "version": str(found.version),
+            "run_id": found.run_id,
+            "source": found.source,
+            "aliases": list(getattr(found, "aliases", []) or []),
+            "tags": dict(found.tags),
+            "created_ms": found.creation_timestamp,
+        }

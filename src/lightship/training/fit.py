@@ -50,12 +50,12 @@ def build_trainer(trainer_cfg: DictConfig, checkpoint_dir: Path, loggers: list[A
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
 
-    from lightship.training.reproducibility import EpochReseed
+    from lightship.training.reproducibility import BatchReseed
 
     checkpoint = ModelCheckpoint(
         dirpath=str(checkpoint_dir), monitor=MONITOR, mode="max", save_last=True, filename="best", save_on_train_epoch_end=True
     )
-    callbacks: list[Any] = [checkpoint, EpochReseed(seed), *extra_callbacks]
+    callbacks: list[Any] = [checkpoint, BatchReseed(seed), *extra_callbacks]
     if trainer_cfg.enable_progress_bar:
         callbacks.append(RichProgressBar())
     return pl.Trainer(
@@ -113,6 +113,10 @@ def fit(
     from lightship.training.datamodule import TextDataModule
     from lightship.training.module import ClassifierModule
 
+    if resume_from is not None:
+        # Keep writing where the interrupted run did: ModelCheckpoint restores its best score
+        # only for the same folder, and the best epoch must be chosen as if never interrupted.
+        checkpoint_dir = resume_from.parent
     pl.seed_everything(seed, workers=True)
     if trainer_cfg.num_threads:
         torch.set_num_threads(trainer_cfg.num_threads)

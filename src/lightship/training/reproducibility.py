@@ -1,9 +1,11 @@
 """Per-epoch determinism, so a run resumed from a checkpoint ends where an uninterrupted one does.
 
 Lightning restores weights, optimizer, scheduler and loop counters from a checkpoint,
-but not the random streams behind shuffling and dropout. Deriving both from
-``(seed, epoch)`` at the start of every epoch makes epoch *k* identical whether the
-process ran epochs 0..k-1 itself or loaded them from ``last.ckpt``.
+but not the random streams behind shuffling and dropout. Deriving the shuffle from
+``(seed, epoch)`` and reseeding dropout from ``(seed, epoch, batch)`` before every
+batch makes epoch *k* identical whether the process ran epochs 0..k-1 itself or loaded
+them from ``last.ckpt`` (a resumed loop draws from the global stream at other points,
+so a reseed per epoch is not enough).
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ class EpochShuffleSampler(Sampler[int]):
         return self.n
 
 
-class EpochReseed(pl.Callback):
-    """Reseed torch (dropout) from ``seed + epoch`` at the start of every training epoch."""
+class BatchReseed(pl.Callback):
+    """Reseed torch (dropout) from ``(seed, epoch, batch index)`` before every training batch."""
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
 
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: Any) -> None:
-        torch.manual_seed(self.seed + trainer.current_epoch)
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: Any, batch: Any, batch_idx: int) -> None:
+        torch.manual_seed((self.seed * 1_000_003 + trainer.current_epoch) * 1_000_003 + batch_idx)

@@ -1,6 +1,10 @@
-"""Schema of the ``serve`` group: runtime, batching, limits and the live store."""
+"""Schema of the ``serve`` group: runtime, batching, limits, the live store and hot swap.
 
-from dataclasses import dataclass
+The BentoML service composes this group from ``conf/`` (overrides from
+``$LIGHTSHIP_OVERRIDES``), so training and serving share one config language.
+"""
+
+from dataclasses import dataclass, field
 from enum import Enum
 
 from omegaconf import MISSING
@@ -21,7 +25,7 @@ class Precision(Enum):
 
 
 class OverlongPolicy(Enum):
-    """What happens to a text over ``max_text_chars``."""
+    """What happens to a text over ``max_text_chars``: cut it (and say so) or refuse the request."""
 
     truncate = "truncate"
     refuse = "refuse"
@@ -30,25 +34,37 @@ class OverlongPolicy(Enum):
 @dataclass
 class ServeConfig:
     name: str = MISSING
+    # Runtime: provider asked for, whether CPU is acceptable, IO binding and CPU threads (0 = ORT default).
     provider: Provider = Provider.cuda
     require_gpu: bool = False
     precision: Precision = Precision.fp32
     io_binding: bool = True
     intra_op_threads: int = 0
     inter_op_threads: int = 1
+    # BentoML: worker processes, adaptive batching and per-request timeout.
     workers: int = 1
     max_batch_size: int = 32
     max_batch_tokens: int = 4096
     max_latency_ms: int = 100
     timeout_s: int = 30
+    # Requests in flight per worker before new ones are shed with 503 + Retry-After.
     max_concurrency: int = 64
+    retry_after_s: int = 1
+    # Input limits (checked before anything reaches the model).
     max_texts_per_request: int = 64
     max_text_chars: int = 5000
     max_payload_bytes: int = 1_000_000
     overlong: OverlongPolicy = OverlongPolicy.truncate
+    # Live store (SQLite): predictions and feedback, read later by drift and retraining.
     store_path: str = "lightship_predictions.db"
+    store_texts: bool = True
+    # Live accuracy / recall are computed over the most recent N feedback rows.
+    quality_window: int = 1000
+    # Hot swap: alias poll interval (<= 0 disables the watcher) and the reload endpoint's token.
     watch_interval_s: float = 30.0
     reload_token_env: str = "LIGHTSHIP_RELOAD_TOKEN"
+    # Texts a newly loaded version must score (finite probabilities over its labels) before it serves.
+    smoke_texts: list[str] = field(default_factory=lambda: ["lightship smoke prediction", "a second, longer smoke text"])
     port: int = 3000
 
 

@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin: Optuna 4 (ask-and-tell) with a study stored on disk."""

@@ -1,0 +1,168 @@
+"""The model in service and its hot swap.
+
+A request takes ``holder.current`` once and uses that object to the end, so replacing
+the reference (one attribute assignment, atomic in Python) never affects a request in
+flight. A candidate is loaded and smoke-predicted off the request path; only a candidate
+that passes replaces the current model. A failure leaves the old model serving, is
+logged with its reason and counted (``lightship_model_swaps_total{outcome="failed"}``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from lightship.serving.reference import ModelReference, ResolvedModel, current_version, fetch
+from lightship.serving.runtime import CUDA, OnnxTextClassifier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RuntimeOptions:
+    provider: str = "cpu"
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    io_binding: bool = False
+
+
+@dataclass
+class LoadedModel:
+    runtime: OnnxTextClassifier
+    resolved: ResolvedModel
+    loaded_at: float = field(default_factory=time.time)
+
+    @property
+    def version(self) -> str:
+        return self.resolved.version
+
+    @property
+    def name(self) -> str:
+        return str(self.resolved.identity.get("name") or "")
+
+    @property
+    def labels(self) -> list[str]:
+        return self.runtime.labels
+
+
+@dataclass
+class SwapOutcome:
+    outcome: str  # "unchanged", "swapped" or "failed"
+    version: Optional[str]
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "version": self.version, "reason": self.reason}
+
+
+def smoke_check(runtime: OnnxTextClassifier, texts: Sequence[str]) -> None:
+    """Raise unless the model returns finite probabilities over its labels that sum to one."""
+    probabilities = runtime.predict(list(texts)).probabilities
+    expected = (len(texts), len(runtime.labels))
+    if probabilities.shape != expected:
+        raise ValueError(f"smoke prediction has shape {probabilities.shape}, expected {expected}")
+    if not np.isfinite(probabilities).all() or not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4):
+        raise ValueError("smoke prediction is not a finite probability distribution")
+
+
+class ModelHolder:
+    """Loads the referenced model, keeps the current one, swaps in new versions of an alias."""
+
+    def __init__(
+        self,
+        reference: ModelReference,
+        tracking_uri: str,
+        options: RuntimeOptions,
+        smoke_texts: Sequence[str],
+        on_change: Callable[[LoadedModel], None] = lambda model: None,
+        on_outcome: Callable[[SwapOutcome], None] = lambda outcome: None,
+    ) -> None:
+        self.reference, self.tracking_uri, self.options = reference, tracking_uri, options
+        self.smoke_texts = list(smoke_texts)
+        self.on_change, self.on_outcome = on_change, on_outcome
+        self.current: Optional[LoadedModel] = None
+        self.last_outcome: Optional[SwapOutcome] = None
+        self._swap_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watcher: Optional[threading.Thread] = None
+
+    def load(self, version: Optional[str] = None) -> LoadedModel:
+        """Fetch, open and smoke-check a model; raises on any failure (nothing is swapped here)."""
+        resolved = fetch(self.reference, self.tracking_uri, version)
+        try:
+            runtime = OnnxTextClassifier(
+                resolved.bundle, self.options.provider, self.options.intra_op_threads, self.options.inter_op_threads, io_binding=self.options.io_binding
+            )
+            smoke_check(runtime, self.smoke_texts)
+        except Exception:
+            resolved.release()
+            raise
+        return LoadedModel(runtime, resolved)
+
+    def start(self) -> LoadedModel:
+        """Load the initial model (blocking: the worker is not ready before it)."""
+        self._install(self.load())
+        assert self.current is not None
+        return self.current
+
+    def refresh(self, trigger: str) -> SwapOutcome:
+        """Load the version the reference names now if it differs from the one serving; swap on success."""
+        with self._swap_lock:
+            serving = self.current.version if self.current else None
+            try:
+                wanted = current_version(self.reference, self.tracking_uri)
+            except Exception as exc:  # tracking store unreachable: keep serving
+                return self._report(SwapOutcome("failed", serving, f"cannot read {self.reference.text}: {exc}"), trigger)
+            if wanted is None or wanted == serving:
+                return SwapOutcome("unchanged", serving)
+            log.info("%s: %s now names version %s (serving %s); loading it", trigger, self.reference.text, wanted, serving)
+            try:
+                candidate = self.load(wanted)
+            except Exception as exc:
+                return self._report(SwapOutcome("failed", wanted, f"version {wanted} failed to load or pass the smoke prediction: {exc}"), trigger)
+            self._install(candidate)
+            return self._report(SwapOutcome("swapped", wanted, f"serving version {wanted} (was {serving})"), trigger)
+
+    def _install(self, model: LoadedModel) -> None:
+        previous, self.current = self.current, model
+        self.on_change(model)
+        if previous is not None:
+            previous.resolved.release()
+
+    def _report(self, outcome: SwapOutcome, trigger: str) -> SwapOutcome:
+        self.last_outcome = outcome
+        (log.error if outcome.outcome == "failed" else log.info)("%s: %s; %s", trigger, outcome.outcome, outcome.reason)
+        self.on_outcome(outcome)
+        return outcome
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.current is not None and self.current.runtime.provider_in_use == CUDA
+
+    # -- the watcher ---------------------------------------------------------------------
+    def watch(self, interval_s: float, poke: Callable[[], bool] = lambda: False, tick_s: float = 1.0) -> None:
+        """Poll the alias every ``interval_s`` (and whenever ``poke()`` says so) in a daemon thread."""
+        if self._watcher is not None:
+            return
+
+        def loop() -> None:
+            next_check = time.monotonic() + interval_s
+            while not self._stop.wait(min(tick_s, interval_s)):
+                poked = poke()
+                if poked or time.monotonic() >= next_check:
+                    self.refresh("reload request" if poked else "alias watcher")
+                    next_check = time.monotonic() + interval_s
+
+        self._watcher = threading.Thread(target=loop, name="lightship-alias-watcher", daemon=True)
+        self._watcher.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+            self._watcher = None

@@ -1,0 +1,118 @@
+"""Validation of request bodies before they reach BentoML: every refusal names the field.
+
+Pure functions over bytes, so each rule is testable without a server. A refusal is a
+:class:`Problem` (HTTP status, a short ``reason`` used as a metric label, the field,
+and what would be accepted); the middleware turns it into a JSON 4xx.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+_BODY_REASONS = ("payload_too_large", "invalid_utf8", "invalid_json", "wrong_type", "missing_field", "extra_field", "empty_list", "too_many_items")
+# Every reason each endpoint can refuse a request for; pre-registered as metric labels.
+REASONS: dict[str, tuple[str, ...]] = {
+    "predict": (*_BODY_REASONS, "empty_text", "text_too_long"),
+    "feedback": (*_BODY_REASONS, "unknown_id", "duplicate_feedback", "unknown_label"),
+    "reload": ("unauthorized",),
+}
+
+
+@dataclass
+class Problem(Exception):
+    status: int
+    reason: str
+    field: str
+    message: str
+    accepted: str
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "field": self.field, "reason": self.reason, "accepted": self.accepted}
+
+
+@dataclass
+class PredictRequest:
+    texts: list[str]
+    truncated: list[bool] = field(default_factory=list)
+
+    def body(self) -> bytes:
+        return json.dumps({"texts": self.texts}).encode("utf-8")
+
+
+def parse_json(raw: bytes, max_bytes: int) -> Any:
+    """Decode a body: size, UTF-8 and JSON, in that order."""
+    if len(raw) > max_bytes:
+        raise Problem(413, "payload_too_large", "body", f"request body is {len(raw)} bytes, over the limit", f"at most {max_bytes} bytes (serve.max_payload_bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "invalid_utf8", "body", f"request body is not valid UTF-8 (byte {exc.start})", "a UTF-8 encoded JSON object") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Problem(400, "invalid_json", "body", f"request body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "a JSON object") from exc
+
+
+def _object_with(data: Any, required: str, example: str) -> Any:
+    """The single required key of a JSON object; refuses other shapes and extra keys."""
+    if not isinstance(data, dict):
+        raise Problem(422, "wrong_type", "body", f"expected a JSON object, got {type(data).__name__}", example)
+    extra = sorted(set(data) - {required})
+    if extra:
+        raise Problem(422, "extra_field", extra[0], f"unknown field(s) {extra}", f"only '{required}': {example}")
+    if required not in data:
+        raise Problem(422, "missing_field", required, f"field '{required}' is required", example)
+    return data[required]
+
+
+def _non_empty_list(value: Any, name: str, limit: int, example: str, limit_key: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise Problem(422, "wrong_type", name, f"'{name}' must be a list, got {type(value).__name__}", example)
+    if not value:
+        raise Problem(422, "empty_list", name, f"'{name}' is empty", f"1 to {limit} items")
+    if len(value) > limit:
+        raise Problem(413, "too_many_items", name, f"'{name}' has {len(value)} items", f"at most {limit} per request ({limit_key}); split the request")
+    return value
+
+
+def validate_predict(raw: bytes, max_bytes: int, max_texts: int, max_chars: int, truncate: bool) -> PredictRequest:
+    """``{"texts": [non-empty strings]}``; over-long texts are cut (``truncate``) or refused."""
+    example = '{"texts": ["my card was charged twice"]}'
+    texts = _non_empty_list(_object_with(parse_json(raw, max_bytes), "texts", example), "texts", max_texts, example, "serve.max_texts_per_request")
+    request = PredictRequest([], [])
+    for index, text in enumerate(texts):
+        where = f"texts[{index}]"
+        if not isinstance(text, str):
+            raise Problem(422, "wrong_type", where, f"{where} must be a string, got {type(text).__name__}", "a non-empty string")
+        if not text.strip():
+            raise Problem(422, "empty_text", where, f"{where} is empty or only whitespace", "a non-empty string")
+        too_long = len(text) > max_chars
+        if too_long and not truncate:
+            raise Problem(413, "text_too_long", where, f"{where} has {len(text)} characters", f"at most {max_chars} characters (serve.max_text_chars; serve.overlong=truncate cuts instead)")
+        request.texts.append(text[:max_chars])
+        request.truncated.append(too_long)
+    return request
+
+
+def validate_feedback(raw: bytes, max_bytes: int, max_items: int) -> list[tuple[str, str]]:
+    """``{"feedback": [{"id": "<id from /predict>", "label": "<true label>"}]}``."""
+    example = '{"feedback": [{"id": "<id from /predict>", "label": "billing"}]}'
+    items = _non_empty_list(_object_with(parse_json(raw, max_bytes), "feedback", example), "feedback", max_items, example, "serve.max_texts_per_request")
+    pairs = []
+    for index, item in enumerate(items):
+        where = f"feedback[{index}]"
+        if not isinstance(item, dict):
+            raise Problem(422, "wrong_type", where, f"{where} must be an object", '{"id": "...", "label": "..."}')
+        extra = sorted(set(item) - {"id", "label"})
+        if extra:
+            raise Problem(422, "extra_field", f"{where}.{extra[0]}", f"unknown field(s) {extra}", "only 'id' and 'label'")
+        for key in ("id", "label"):
+            value: Optional[Any] = item.get(key)
+            if key not in item:
+                raise Problem(422, "missing_field", f"{where}.{key}", f"{where}.{key} is required", '{"id": "...", "label": "..."}')
+            if not isinstance(value, str) or not value.strip():
+                raise Problem(422, "wrong_type", f"{where}.{key}", f"{where}.{key} must be a non-empty string", "a non-empty string")
+        pairs.append((item["id"], item["label"]))
+    return pairs

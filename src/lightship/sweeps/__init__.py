@@ -1,0 +1,1 @@
+"""Sweeps: per-job rows and the leaderboard written when a multirun ends."""

@@ -1,0 +1,100 @@
+"""``task=predict``: score a CSV, JSON lines or Parquet file with the serving runtime.
+
+The model is named like the service's (``predict.model``, else ``$LIGHTSHIP_MODEL``, else
+the champion alias); the runtime and the per-batch scoring are the service's own, so a
+file scored here gets the same probabilities as ``POST /predict``. The input is streamed
+in ``predict.chunk_size`` rows; the output (``predict.output``, extension picks the
+format) lands in the run's output folder with the input's columns plus ``prediction_id``,
+``label``, ``confidence``, ``p_<label>`` per class and ``model_version``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from lightship.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+
+def score_frame(runtime: Any, frame: pd.DataFrame, text_column: str, batch_size: int, version: str) -> pd.DataFrame:
+    """The chunk with its predictions appended; rows with a missing or empty text get no label."""
+    from lightship.serving.scoring import score
+
+    texts = frame[text_column]
+    usable = texts.notna() & texts.astype(str).str.strip().astype(bool)
+    batch_texts = texts[usable].astype(str).tolist()
+    items = [item for start in range(0, len(batch_texts), batch_size) for item in score(runtime, batch_texts[start : start + batch_size]).items]
+    result = frame.copy()
+    result["prediction_id"], result["label"], result["confidence"] = None, None, float("nan")
+    result.loc[usable, "prediction_id"] = [item.id for item in items]
+    result.loc[usable, "label"] = [item.label for item in items]
+    result.loc[usable, "confidence"] = [item.confidence for item in items]
+    for label in runtime.labels:
+        result[f"p_{label}"] = float("nan")
+        result.loc[usable, f"p_{label}"] = [item.probabilities[label] for item in items]
+    result["model_version"] = version
+    return result
+
+
+def _progress_total(path: Path) -> int | None:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    return None
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Score ``predict.input``; return the output path, row counts and the model version."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lightship.data.readers import iter_table, require_column
+    from lightship.serving.reference import ModelReference, fetch
+    from lightship.serving.runtime import OnnxTextClassifier
+    from lightship.serving.settings import MODEL_ENV
+    from lightship.serving.sinks import open_sink
+    from lightship.tasks.context import output_dir
+    from lightship.tracking.uri import resolve_tracking_uri
+
+    spec = cfg.predict
+    if not spec.input:
+        raise ConfigError("task=predict needs predict.input=PATH (a CSV, JSON lines or Parquet file with a text column).")
+    source = Path(spec.input).expanduser()
+    if not source.is_file():
+        raise DataError(f"predict.input={spec.input}: no such file (resolved to {source.resolve()}). Give a CSV, JSON lines or Parquet file.")
+    if spec.chunk_size < 1:
+        raise ConfigError(f"predict.chunk_size={spec.chunk_size}: must be a positive number of rows.")
+    reference = ModelReference.parse(spec.model or os.environ.get(MODEL_ENV), cfg.tracking.model_name, cfg.tracking.champion_alias)
+    resolved = fetch(reference, resolve_tracking_uri(cfg.tracking.uri))
+    serve = cfg.serve
+    runtime = OnnxTextClassifier(resolved.bundle, serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, io_binding=serve.io_binding)
+    destination = output_dir() / spec.output
+    sink = open_sink(destination)
+    rows = labelled = 0
+    columns = [TextColumn("scoring {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    try:
+        with Progress(*columns, transient=False) as progress:
+            task = progress.add_task(source.name, total=_progress_total(source))
+            for chunk in iter_table(source, chunk_size=int(spec.chunk_size)):
+                require_column(chunk, spec.text_column, "predict.text_column", source)
+                scored = score_frame(runtime, chunk, spec.text_column, int(serve.max_batch_size), resolved.version)
+                sink.write(scored)
+                rows += len(chunk)
+                labelled += int(scored["label"].notna().sum())
+                progress.update(task, advance=len(chunk))
+    finally:
+        sink.close()
+        resolved.release()
+    if rows == 0:
+        raise DataError(f"{source}: no rows to score.")
+    summary = {"output": str(destination), "rows": rows, "scored": labelled, "skipped_empty": rows - labelled,
+               "model": reference.text, "model_version": resolved.version, "provider": runtime.provider_in_use}
+    log.info("Batch scoring: %s", summary)
+    return summary
