@@ -5,8 +5,9 @@ fails under SQLAlchemy 2 (which MLflow 3 needs). This sweeper uses Optuna 4's
 ask-and-tell API with any Hydra launcher (basic, joblib, submitit, Ray):
 
 - the study lives in ``storage`` under ``study_name`` with ``load_if_exists``, so a
-  search that was interrupted resumes: finished trials (complete, pruned, failed) count
-  towards ``n_trials``, trials left running by a killed process are marked failed;
+  search that was interrupted resumes: complete and pruned trials count towards
+  ``n_trials``; trials left running by a killed process are marked failed and redone
+  (a search stops early once as many trials failed in one invocation as it wanted);
 - each job learns its trial through ``trial.*`` overrides and reports the per-epoch
   validation metric, so the median pruner can stop a bad trial early.
 """
@@ -138,23 +139,24 @@ class OptunaSweeper(Sweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         study = self._study()
-        finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-        done = len(study.get_trials(deepcopy=False, states=finished))
+        counted = (TrialState.COMPLETE, TrialState.PRUNED)
+        done = len(study.get_trials(deepcopy=False, states=counted))
         log.info("Study '%s': %d of %d trials already done", self.study_name, done, self.n_trials)
-        job_index = done
+        job_index = len(study.trials)
+        failures = 0
         returns: List[Sequence[Any]] = []
-        while done < self.n_trials:
+        while done < self.n_trials and failures < self.n_trials:
             trials = [study.ask(space) for _ in range(min(self.n_jobs, self.n_trials - done))]
             batch = [
                 fixed + [f"{key}={trial.params[key]}" for key in space] + self._trial_overrides(trial) for trial in trials
             ]
             self.validate_batch_is_legal(batch)
             results = self.launcher.launch(batch, initial_job_idx=job_index)
-            for trial, result in zip(trials, results):
-                self._tell(study, trial, result)
+            states = [self._tell(study, trial, result) for trial, result in zip(trials, results)]
             returns.append(results)
             job_index += len(batch)
-            done += len(batch)
+            done += sum(state in counted for state in states)
+            failures += sum(state == TrialState.FAIL for state in states)
         best = study.best_trial
         log.info("Best trial %d: %s=%.4f with %s", best.number, self.objective, best.value, best.params)
         (sweep_dir / "optuna_best.yaml").write_text(
@@ -162,7 +164,8 @@ class OptunaSweeper(Sweeper):
         )
         return returns
 
-    def _tell(self, study: Any, trial: Any, result: Any) -> None:
+    def _tell(self, study: Any, trial: Any, result: Any) -> Any:
+        """Record a job's outcome in the study; return the trial's final state."""
         import optuna
         from optuna.trial import TrialState
 
@@ -171,9 +174,10 @@ class OptunaSweeper(Sweeper):
         except optuna.TrialPruned:
             study.tell(trial, state=TrialState.PRUNED)
             log.info("Trial %d pruned", trial.number)
-            return
+            return TrialState.PRUNED
         except Exception as exc:  # a failed job fails its trial, not the search
             study.tell(trial, state=TrialState.FAIL)
             log.warning("Trial %d failed: %s", trial.number, exc)
-            return
+            return TrialState.FAIL
         study.tell(trial, value)
+        return TrialState.COMPLETE

@@ -9,6 +9,8 @@ from lightship.errors import ConfigError
 
 def iter_targets(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Yield ``(dotted key, target)`` for every ``_target_`` in a config tree."""
+    if isinstance(node, (DictConfig, ListConfig)) and (node._is_none() or node._is_missing()):
+        return
     if isinstance(node, DictConfig):
         for key in node.keys():
             child_path = f"{path}.{key}" if path else str(key)
@@ -19,8 +21,8 @@ def iter_targets(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
             else:
                 yield from iter_targets(node._get_node(key), child_path)
     elif isinstance(node, ListConfig):
-        for index, item in enumerate(node):
-            yield from iter_targets(item, f"{path}[{index}]")
+        for index in range(len(node)):
+            yield from iter_targets(node._get_node(index), f"{path}[{index}]")
 
 
 def check_targets(cfg: DictConfig, allowed_prefixes: list[str]) -> None:

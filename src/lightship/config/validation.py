@@ -97,9 +97,26 @@ def _compose(overrides: Sequence[str], return_hydra_config: bool) -> DictConfig:
         return compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=return_hydra_config)
 
 
+def missing_keys(node: Any, path: str = "") -> list[str]:
+    """Dotted keys whose value is the mandatory marker ``???`` (``None`` nodes are fine)."""
+    from omegaconf import ListConfig
+
+    found: list[str] = []
+    if isinstance(node, DictConfig) and not node._is_none():
+        for key in node.keys():
+            child = node._get_node(key)
+            child_path = f"{path}.{key}" if path else str(key)
+            found += [child_path] if child._is_missing() else missing_keys(child, child_path)
+    elif isinstance(node, ListConfig) and not node._is_none() and not node._is_missing():
+        for index in range(len(node)):
+            child = node._get_node(index)
+            found += [f"{path}[{index}]"] if child._is_missing() else missing_keys(child, f"{path}[{index}]")
+    return found
+
+
 def validate_composed(cfg: DictConfig) -> None:
     """Checks the schemas cannot express: mandatory values are set, targets are allowed."""
-    missing = sorted(key for key in OmegaConf.missing_keys(cfg) if not key.startswith("hydra."))
+    missing = sorted(key for key in missing_keys(cfg) if not key.startswith("hydra."))
     if missing:
         raise ConfigError(
             "Missing mandatory value(s): "

@@ -25,6 +25,7 @@ class ModelSpec:
         name: str,
         max_length: int = 64,
         lr: float = 1e-3,
+        head_lr: float | None = None,
         weight_decay: float = 0.01,
         warmup_ratio: float = 0.1,
         class_weighting: Any = "sqrt",
@@ -33,6 +34,7 @@ class ModelSpec:
         self.name = name
         self.max_length = max_length
         self.lr = lr
+        self.head_lr = head_lr
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
         self.class_weighting = getattr(class_weighting, "value", class_weighting)

@@ -131,6 +131,7 @@ def fit(
         weight_decay=spec.weight_decay,
         warmup_ratio=spec.warmup_ratio,
         class_weights=None if weights is None else np.asarray(weights).tolist(),
+        head_lr=spec.head_lr,
     )
     datamodule = TextDataModule(data, tokenizer, spec.max_length, data_cfg.batch_size, data_cfg.num_workers, seed)
     trainer = build_trainer(trainer_cfg, checkpoint_dir, loggers, seed, extra_callbacks)

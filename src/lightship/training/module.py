@@ -42,6 +42,7 @@ class ClassifierModule(pl.LightningModule):
         weight_decay: float,
         warmup_ratio: float,
         class_weights: Optional[Sequence[float]] = None,
+        head_lr: Optional[float] = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["classifier"])
@@ -71,9 +72,17 @@ class ClassifierModule(pl.LightningModule):
         self.log("val_macro_f1", flat.pop("val_macro_f1"), prog_bar=True)
         self.log_dict(flat, prog_bar=False)
 
+    def _parameter_groups(self) -> list[dict[str, Any]]:
+        """Encoder parameters at ``lr``, the head (everything outside the encoder) at ``head_lr``."""
+        encoder_ids = {id(p) for p in self.classifier.backbone.base_model.parameters()}
+        trainable = [p for p in self.parameters() if p.requires_grad]
+        encoder = [p for p in trainable if id(p) in encoder_ids]
+        head = [p for p in trainable if id(p) not in encoder_ids]
+        head_lr = self.hparams.head_lr or self.hparams.lr
+        return [group for group in ({"params": encoder, "lr": self.hparams.lr}, {"params": head, "lr": head_lr}) if group["params"]]
+
     def configure_optimizers(self) -> Any:
-        parameters = [p for p in self.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(parameters, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        optimizer = torch.optim.AdamW(self._parameter_groups(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         total = max(int(self.trainer.estimated_stepping_batches), 1)
         warmup = int(total * self.hparams.warmup_ratio)
 

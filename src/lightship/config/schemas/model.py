@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Optional
 
 from omegaconf import MISSING
 
@@ -32,6 +33,9 @@ class ModelConfig:
     name: str = MISSING
     max_length: int = 64
     lr: float = 1e-3
+    # Learning rate of the classification head (None: same as ``lr``); a fresh head on a
+    # pretrained encoder wants a much larger step than the encoder.
+    head_lr: Optional[float] = None
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     class_weighting: ClassWeighting = ClassWeighting.sqrt
