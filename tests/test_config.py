@@ -112,7 +112,7 @@ def test_cli_prints_composed_config(tmp_path) -> None:
     assert composed.model.hidden_size == 48 and composed.task.name == "train"
 
 
-@pytest.mark.parametrize("name", ["drift", "retrain", "backtest", "alerts"])
+@pytest.mark.parametrize("name", ["alerts"])
 def test_declared_tasks_say_not_available_yet(name: str, tmp_path) -> None:
     from lightship.errors import NotAvailableYet
     from lightship.tasks import run_task

@@ -72,6 +72,13 @@ class SyntheticTickets(DataSource):
     def description(self) -> str:
         return f"synthetic tickets (seed={self.seed}, rows={self.n_rows}, drift={_kind_name(self.drift.get('kind', 'none'))})"
 
+    @property
+    def change_point(self) -> Optional[pd.Timestamp]:
+        """When the stream first changes (``drift.start`` of the span), or None without drift."""
+        if _kind_name(self.drift.get("kind", "none")) == "none":
+            return None
+        return pd.Timestamp(self.start_date) + pd.Timedelta(days=float(self.drift.get("start", 0.5)) * self.days)
+
     def _fill(self, template: str, rng: np.random.Generator) -> str:
         slots = {key: values[rng.integers(len(values))] for key, values in vocab.SLOTS.items()}
         return template.format(**slots)

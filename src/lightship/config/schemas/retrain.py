@@ -1,4 +1,9 @@
-"""Schemas of the ``retrain`` group: when a new model is trained and how it is promoted."""
+"""Schemas of the ``retrain`` group: when a new model is trained and how it is promoted.
+
+Each option names its policy class in ``_target_`` (``lightship.retraining.policies``);
+the class receives the fields below as keyword arguments. ``task=retrain`` and
+``task=backtest`` use the same policy; the rules are in ``docs/retraining.md``.
+"""
 
 from dataclasses import dataclass
 
@@ -13,8 +18,12 @@ class RetrainConfig:
 
     _target_: str = MISSING
     name: str = MISSING
-    # Labelled rows needed before any retrain is considered.
+    # New labelled rows (since the model in service was trained) needed before any retrain is considered.
     min_labelled_rows: int = 200
+    # task=retrain: the challenger trains on the labelled feedback of the last ``fresh_window_days``.
+    fresh_window_days: float = 28.0
+    # task=retrain: decisions are appended to this JSON-lines file in the run folder.
+    decisions_log: str = "decisions.jsonl"
 
 
 @dataclass
@@ -30,9 +39,12 @@ class DriftTriggeredConfig(RetrainConfig):
 
 @dataclass
 class OnlineConfig(RetrainConfig):
+    # Older labelled rows kept (uniform reservoir sample) and the share of each update batch drawn from them.
     replay_buffer_size: int = 2000
     replay_fraction: float = 0.5
+    # Bound on compute per update: optimizer steps, and passes over the new rows within it.
     max_steps_per_update: int = 100
+    passes: int = 2
 
 
 SCHEMAS = {
