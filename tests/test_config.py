@@ -112,16 +112,7 @@ def test_cli_prints_composed_config(tmp_path) -> None:
     assert composed.model.hidden_size == 48 and composed.task.name == "train"
 
 
-@pytest.mark.parametrize("name", ["alerts"])
-def test_declared_tasks_say_not_available_yet(name: str, tmp_path) -> None:
-    from lightship.errors import NotAvailableYet
-    from lightship.tasks import run_task
-
-    with pytest.raises(NotAvailableYet, match=f"task={name} is declared but not available yet"):
-        run_task(compose_config([f"task={name}"]))
-
-
-def test_pending_task_exits_cleanly_from_the_cli(tmp_path) -> None:
-    done = run_cli("task=alerts", cwd=str(tmp_path))
+def test_task_errors_exit_cleanly_from_the_cli(tmp_path) -> None:
+    done = run_cli("task=predict", cwd=str(tmp_path))
     assert done.returncode == 2
-    assert "not available yet" in done.stderr and "Traceback" not in done.stderr
+    assert "task=predict needs predict.input=PATH" in done.stderr.replace("\n", " ") and "Traceback" not in done.stderr

@@ -90,7 +90,7 @@ def app(cfg: DictConfig) -> Any:
 def _fail(message: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True).print(f"[bold red]lightship:[/] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]lightship:[/] {message}", highlight=False)
     raise SystemExit(2)
 
 

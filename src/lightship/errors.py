@@ -15,7 +15,3 @@ class DataError(LightshipError):
 
 class ExportError(LightshipError):
     """The ONNX export or its parity check failed; nothing is registered."""
-
-
-class NotAvailableYet(LightshipError):
-    """A declared task or option whose implementation has not landed yet."""

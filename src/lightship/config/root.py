@@ -38,6 +38,12 @@ class ExportConfig:
     atol: float = 1e-4
     min_argmax_agreement: float = 1.0
     parity_batch_sizes: list[int] = field(default_factory=lambda: [1, 3, 16])
+    # ORT transformer optimizer (fused attention / layer norm / GELU where patterns match); the fused graph must pass parity too.
+    optimize: bool = True
+    # A dynamically quantized int8 graph for serve.precision=int8, refused when its test accuracy is more
+    # than max_int8_accuracy_drop (absolute) below fp32's.
+    int8: bool = True
+    max_int8_accuracy_drop: float = 0.01
 
 
 @dataclass
@@ -86,6 +92,33 @@ class BacktestConfig:
 
 
 @dataclass
+class AlertsConfig:
+    """Thresholds of ``task=alerts``: Prometheus alert rules and the Grafana dashboard built from them."""
+
+    # Extra PromQL label matchers on every series (e.g. 'job="lightship"'); rate window; how long a condition must hold.
+    selector: str = ""
+    window: str = "5m"
+    pending: str = "5m"
+    latency_p99_seconds: float = 0.5
+    # Fractions of /predict answers: 5xx other than shedding's 503, and 503 sheds.
+    max_error_rate: float = 0.01
+    max_shed_rate: float = 0.05
+    # Mean confidence of served predictions below this: the model no longer recognises its inputs.
+    min_mean_confidence: float = 0.5
+    # Largest change of one class's share of predictions over class_mix_window against class_mix_baseline ago.
+    max_class_mix_shift: float = 0.15
+    class_mix_window: str = "1h"
+    class_mix_baseline: str = "1d"
+    # Live recall of the high-risk class from feedback, once at least min_labelled items are in the window.
+    high_risk_label: str = "fraud"
+    min_high_risk_recall: float = 0.5
+    min_labelled: int = 50
+    drift_pending: str = "15m"
+    rules_file: str = "alert_rules.yml"
+    dashboard_file: str = "dashboard.json"
+
+
+@dataclass
 class LightshipConfig:
     task: Any = MISSING
     model: Any = MISSING
@@ -103,5 +136,6 @@ class LightshipConfig:
     predict: PredictConfig = field(default_factory=PredictConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     trial: TrialConfig = field(default_factory=TrialConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     # Module prefixes a ``_target_`` may name; anything else is refused before instantiation.
     allowed_targets: list[str] = field(default_factory=lambda: ["lightship."])

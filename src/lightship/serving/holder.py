@@ -29,6 +29,7 @@ class RuntimeOptions:
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     io_binding: bool = False
+    precision: str = "fp32"
 
 
 @dataclass
@@ -96,7 +97,8 @@ class ModelHolder:
         resolved = fetch(self.reference, self.tracking_uri, version)
         try:
             runtime = OnnxTextClassifier(
-                resolved.bundle, self.options.provider, self.options.intra_op_threads, self.options.inter_op_threads, io_binding=self.options.io_binding
+                resolved.bundle, self.options.provider, self.options.intra_op_threads, self.options.inter_op_threads,
+                io_binding=self.options.io_binding, precision=self.options.precision,
             )
             smoke_check(runtime, self.smoke_texts)
         except Exception:

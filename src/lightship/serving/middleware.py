@@ -5,7 +5,7 @@ validates them with :mod:`lightship.serving.requests` (so bad input gets a JSON 
 naming the field, never a 500), sheds load with ``503`` + ``Retry-After`` once
 ``serve.max_concurrency`` requests are in flight in the worker (and adds
 ``Retry-After`` to BentoML's own 503 when its batching queue sheds), times each request
-end to end, and answers ``GET /model``.
+end to end, and answers ``GET /model`` and ``GET /drift`` (the latest live drift report).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 import time
 from typing import Any, Awaitable, Callable
 
+from lightship.monitoring.live import disabled_answer
 from lightship.serving.requests import Problem, validate_feedback, validate_predict
 from lightship.serving.state import ServingState, current_state
 
@@ -76,6 +77,8 @@ class LightshipHttpMiddleware:
         path, method = scope["path"].rstrip("/") or "/", scope["method"]
         if path == "/model" and method == "GET":
             return await send_json(send, 200, state.describe())
+        if path == "/drift" and method == "GET":
+            return await send_json(send, *(state.drift.http_answer() if state.drift else disabled_answer()))
         endpoint = ENDPOINTS.get(path)
         if endpoint is None or method != "POST" or endpoint == "reload":
             return await self.app(scope, receive, send)

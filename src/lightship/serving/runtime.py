@@ -40,6 +40,26 @@ def _fallback_reason(wanted: list[str], available: set[str], in_use: list[str]) 
     return "CUDAExecutionProvider could not be created (no usable GPU, driver or CUDA/cuDNN libraries); see nvidia-smi"
 
 
+def choose_graph(bundle: Bundle, precision: str) -> tuple[Path, str]:
+    """The graph file to load for ``precision`` and the precision it really has.
+
+    ``int8`` needs the bundle's int8 graph, accepted by the export's accuracy gate;
+    otherwise the fp32 graph serves and one warning says why.
+    """
+    from lightship.export.quantize import INT8_FILE
+
+    if precision != "int8":
+        return bundle.onnx_path, "fp32"
+    record = bundle.manifest.get("int8") or {}
+    path = bundle.path / (record.get("file") or INT8_FILE)
+    if record.get("accepted") and path.is_file():
+        log.info("Serving the int8 graph (%s)", record.get("reason", "accepted"))
+        return path, "int8"
+    why = record.get("reason") or "the bundle has no int8 graph (made with export.int8=false, or before int8 existed)"
+    log.warning("serve.precision=int8 but the fp32 graph serves: %s", why)
+    return bundle.onnx_path, "fp32"
+
+
 @dataclass
 class Predictions:
     probabilities: np.ndarray
@@ -59,6 +79,8 @@ class OnnxTextClassifier:
     would quietly run on CPU, so the fallback is detected from ``session.get_providers()``,
     logged once as a warning and exposed as ``fell_back`` / ``fallback_reason``.
     ``io_binding=True`` binds inputs and outputs explicitly (useful on CUDA; ignored on CPU).
+    ``precision="int8"`` loads the bundle's accepted int8 graph (see :func:`choose_graph`);
+    ``graph`` loads another graph file with the bundle's tokenizer (export checks use it).
     """
 
     def __init__(
@@ -69,12 +91,15 @@ class OnnxTextClassifier:
         inter_op_threads: int = 0,
         *,
         io_binding: bool = False,
+        precision: str = "fp32",
+        graph: Path | None = None,
     ) -> None:
         import onnxruntime as ort
         from transformers import AutoTokenizer
 
         self.bundle = bundle if isinstance(bundle, Bundle) else Bundle.load(bundle)
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.bundle.tokenizer_dir))
+        self.graph_path, self.precision = (Path(graph), "custom") if graph else choose_graph(self.bundle, precision)
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
         options.inter_op_num_threads = inter_op_threads
@@ -85,7 +110,7 @@ class OnnxTextClassifier:
             # ORT logs its own lines when the CUDA provider cannot be created; the one warning below replaces them.
             ort.set_default_logger_severity(4)
         try:
-            self.session = ort.InferenceSession(str(self.bundle.onnx_path), options, providers=providers)
+            self.session = ort.InferenceSession(str(self.graph_path), options, providers=providers)
         finally:
             ort.set_default_logger_severity(2)
         self.requested_provider = provider
@@ -115,6 +140,21 @@ class OnnxTextClassifier:
             list(texts), padding=True, truncation=True, max_length=self.bundle.max_length, return_tensors="np"
         )
         return {"input_ids": encoded["input_ids"].astype(np.int64), "attention_mask": encoded["attention_mask"].astype(np.int64)}
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids per text, truncated at the bundle's ``max_length`` and not padded (see :meth:`pad`)."""
+        return self.tokenizer(list(texts), truncation=True, max_length=self.bundle.max_length)["input_ids"]
+
+    def pad(self, ids: Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
+        """Pad token id lists to the longest of them, as ``encode`` does (the tokenizer's pad id and side)."""
+        longest = max((len(row) for row in ids), default=0)
+        input_ids = np.full((len(ids), longest), self.tokenizer.pad_token_id or 0, dtype=np.int64)
+        mask = np.zeros((len(ids), longest), dtype=np.int64)
+        left = self.tokenizer.padding_side == "left"
+        for i, row in enumerate(ids):
+            span = slice(longest - len(row), longest) if left else slice(0, len(row))
+            input_ids[i, span], mask[i, span] = row, 1
+        return {"input_ids": input_ids, "attention_mask": mask}
 
     def run(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """``(logits, sentence_embedding)`` for an encoded batch."""

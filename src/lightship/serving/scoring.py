@@ -1,8 +1,13 @@
 """Score a list of texts with one loaded model, timing each stage.
 
 Shared by the BentoML service (one adaptive batch at a time) and ``task=predict``
-(one chunk at a time), so both compute exactly the same thing. Texts are padded to the
-longest text of the batch (the runtime's ``encode``), never to the model's max length.
+(one chunk at a time), so both compute exactly the same thing.
+
+Length-aware batching: texts are tokenized once and each model batch is padded to its
+own longest text, never to the model's max length. When a batch would exceed
+``max_rows`` texts or ``max_tokens`` padded tokens (rows x longest), the texts are
+sorted by length and cut into batches of similar length, so one long text does not make
+every short text pay for its padding; answers come back in the request order.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -32,18 +37,64 @@ class ScoredBatch:
     rows: int
     padded_tokens: int
     seconds: dict[str, float] = field(default_factory=dict)
+    # The model's raw outputs, kept (not copied) for the live drift monitor, which reads them off the request path.
+    probabilities: np.ndarray | None = None
+    embeddings: np.ndarray | None = None
+    encoded: dict[str, np.ndarray] = field(default_factory=dict)
+    # Model runs this batch took (more than one when length grouping split it under the row / token caps).
+    model_batches: int = 1
 
 
-def score(runtime: OnnxTextClassifier, texts: Sequence[str]) -> ScoredBatch:
-    """Tokenize, run and post-process ``texts`` as one batch; ``seconds`` holds each stage's time."""
+def plan_batches(lengths: Sequence[int], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> list[list[int]]:
+    """Indices of each model batch: one batch in order when it fits both caps, else length groups.
+
+    A group grows (shortest texts first) while its rows stay within ``max_rows`` and
+    rows x its longest text within ``max_tokens``; a text longer than ``max_tokens`` alone
+    still gets a batch of its own. ``None`` means no cap.
+    """
+    rows_cap = max_rows or len(lengths) or 1
+    tokens_cap = max_tokens or float("inf")
+    if len(lengths) <= rows_cap and len(lengths) * max(lengths, default=0) <= tokens_cap:
+        return [list(range(len(lengths)))] if len(lengths) else []
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        # Sorted ascending, so the newcomer is the longest text of the grown batch.
+        if current and (len(current) >= rows_cap or (len(current) + 1) * lengths[index] > tokens_cap):
+            batches.append(current)
+            current = []
+        current.append(index)
+    return batches + [current] if current else batches
+
+
+def _run_plan(runtime: OnnxTextClassifier, plan: list[list[int]], inputs: list[dict[str, np.ndarray]], rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Run each planned batch and put logits and embeddings back in request order."""
+    logits = embeddings = None
+    for batch, encoded in zip(plan, inputs):
+        batch_logits, batch_embeddings = runtime.run(encoded)
+        if logits is None:
+            logits = np.zeros((rows, batch_logits.shape[1]), batch_logits.dtype)
+            embeddings = np.zeros((rows, batch_embeddings.shape[1]), batch_embeddings.dtype)
+        logits[batch], embeddings[batch] = batch_logits, batch_embeddings
+    if logits is None or embeddings is None:  # no texts
+        return np.zeros((0, len(runtime.labels))), np.zeros((0, 0))
+    return logits, embeddings
+
+
+def score(runtime: OnnxTextClassifier, texts: Sequence[str], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> ScoredBatch:
+    """Tokenize, run and post-process ``texts`` (see the module docstring); ``seconds`` holds each stage's time."""
     started = time.perf_counter()
-    encoded = runtime.encode(texts)
+    ids = runtime.tokenize(texts)
+    plan = plan_batches([len(row) for row in ids], max_rows, max_tokens)
+    inputs = [runtime.pad([ids[i] for i in batch]) for batch in plan]
+    # Row-aligned token ids of the whole request for consumers of ``encoded`` (one pad when it was one batch).
+    encoded = inputs[0] if len(plan) == 1 else runtime.pad(ids)
     tokenized = time.perf_counter()
-    logits, _ = runtime.run(encoded)
+    logits, embeddings = _run_plan(runtime, plan, inputs, len(ids))
     inferred = time.perf_counter()
     probabilities = softmax(logits.astype(np.float64))
     labels = runtime.labels
-    tokens = encoded["attention_mask"].sum(axis=1)
+    tokens = [len(row) for row in ids]
     items = []
     for row, n_tokens in zip(probabilities, tokens):
         best = int(row.argmax())
@@ -52,4 +103,5 @@ def score(runtime: OnnxTextClassifier, texts: Sequence[str]) -> ScoredBatch:
         )
     done = time.perf_counter()
     seconds = {"tokenize": tokenized - started, "inference": inferred - tokenized, "postprocess": done - inferred}
-    return ScoredBatch(items, len(items), int(encoded["input_ids"].size), seconds)
+    padded = sum(int(batch["input_ids"].size) for batch in inputs)
+    return ScoredBatch(items, len(items), padded, seconds, probabilities, embeddings, encoded, len(plan))

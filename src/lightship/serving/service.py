@@ -8,6 +8,7 @@ decorators. The model is loaded in each worker's constructor. Endpoints:
   model_version, truncated (adaptive batching merges concurrent requests)
 - ``POST /feedback`` ``{"feedback": [{"id": ..., "label": ...}]}`` -> accepted items, live accuracy
 - ``POST /reload``   header ``Authorization: Bearer $<serve.reload_token_env>`` -> swap outcome
+- ``GET /drift``  the latest live drift report (404 before the first window; see docs/drift.md)
 - ``GET /model``, ``/livez``, ``/readyz``, ``/metrics``
 """
 

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from omegaconf import OmegaConf
 
+from lightship.monitoring.live import start_live_monitor
 from lightship.serving.holder import LoadedModel, ModelHolder, RuntimeOptions, SwapOutcome
 from lightship.serving.ledger import ArrivalLedger
 from lightship.serving.requests import REASONS
@@ -37,12 +38,13 @@ class ServingState:
         self.settings = settings
         self.store = PredictionStore(serve.store_path)
         self.ledger = ArrivalLedger(max_age_s=max(float(serve.timeout_s) * 2, 60.0))
-        options = RuntimeOptions(serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, serve.io_binding)
+        options = RuntimeOptions(serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, serve.io_binding, serve.precision.value)
         self.holder = ModelHolder(settings.reference, settings.tracking_uri, options, list(serve.smoke_texts), self._on_change, self._on_outcome)
         self.metrics: Optional[ServingMetrics] = None
         self._reload_generation = self.store.get_control(RELOAD_KEY)
         model = self.holder.start()
         self.metrics = ServingMetrics(model.labels, REASONS, serve.max_batch_size, serve.max_batch_tokens)
+        self.drift = start_live_monitor(settings.cfg.drift)
         self._on_change(model)
         if serve.watch_interval_s > 0 and settings.reference.follows_alias:
             self.holder.watch(float(serve.watch_interval_s), self._reload_requested)
@@ -57,6 +59,8 @@ class ServingState:
     def close(self) -> None:
         global _CURRENT
         self.holder.stop()
+        if self.drift is not None:
+            self.drift.stop()
         self.store.close()
         if _CURRENT is self:
             _CURRENT = None
@@ -68,7 +72,10 @@ class ServingState:
         arrivals = self.ledger.take(texts)
         model = self.holder.current  # one model for the whole batch, even if a swap lands meanwhile
         assert model is not None
-        batch = score(model.runtime, texts)
+        serve = self.settings.serve
+        batch = score(model.runtime, texts, int(serve.max_batch_size), int(serve.max_batch_tokens))
+        if self.drift is not None:
+            self.drift.observe(model, batch, texts)  # a queue append: the check runs in the monitor's thread
         scored = time.perf_counter()
         records = [
             PredictionRecord(item.id, text, len(text), item.tokens, bool(arrival and arrival.truncated), item.label, item.confidence,
@@ -172,6 +179,7 @@ class ServingState:
                 "providers": runtime.session.get_providers(),
                 "fallback_reason": runtime.fallback_reason,
                 "io_binding": runtime.io_binding,
+                "precision": runtime.precision,
             },
             "ready": ready,
             "readiness": why,

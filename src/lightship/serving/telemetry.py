@@ -85,6 +85,35 @@ class ServingMetrics:
         self.provider_info.labels(*self._provider).set(1)
 
 
+class DriftMetrics:
+    """The live drift monitor's series (event series: created in the worker, like ``ServingMetrics``).
+
+    ``lightship_drift_detected`` is the largest verdict over the live workers (1 when any
+    worker's latest window drifted); statistic and p-value per feature are those of the most
+    recent window of any worker. A feature without a test result (all missing) reads NaN.
+    """
+
+    def __init__(self, registry: Any = None) -> None:
+        from prometheus_client import REGISTRY, Counter, Gauge
+
+        registry = registry or REGISTRY
+        self.detected = Gauge("lightship_drift_detected", "1 when the latest drift window was drifted", multiprocess_mode="livemax", registry=registry)
+        self.statistic = Gauge("lightship_drift_statistic", "Drift test statistic per feature, latest window", ["feature"], multiprocess_mode="livemostrecent", registry=registry)
+        self.p_value = Gauge("lightship_drift_p_value", "Drift test p-value per feature (before correction), latest window", ["feature"], multiprocess_mode="livemostrecent", registry=registry)
+        self.windows = Counter("lightship_drift_windows", "Drift windows checked, by verdict", ["drifted"], registry=registry)
+        self.detected.set(0)
+        for drifted in ("true", "false"):
+            self.windows.labels(drifted)
+
+    def publish(self, report: Any) -> None:
+        """Export one window's verdict (a ``DriftReport``)."""
+        for name, result in report.features.items():
+            self.statistic.labels(name).set(float("nan") if result.statistic is None else result.statistic)
+            self.p_value.labels(name).set(float("nan") if result.p_value is None else result.p_value)
+        self.detected.set(1 if report.drifted else 0)
+        self.windows.labels("true" if report.drifted else "false").inc()
+
+
 def scrape_time_series(store: Any, window: int, labels: Iterable[str]) -> str:
     """Text exposition of the series computed when ``/metrics`` is read."""
     from prometheus_client import CollectorRegistry, generate_latest

@@ -74,7 +74,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     reference = ModelReference.parse(spec.model or os.environ.get(MODEL_ENV), cfg.tracking.model_name, cfg.tracking.champion_alias)
     resolved = fetch(reference, resolve_tracking_uri(cfg.tracking.uri))
     serve = cfg.serve
-    runtime = OnnxTextClassifier(resolved.bundle, serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, io_binding=serve.io_binding)
+    runtime = OnnxTextClassifier(resolved.bundle, serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, io_binding=serve.io_binding,
+                                  precision=serve.precision.value)
     destination = output_dir() / spec.output
     sink = open_sink(destination)
     rows = labelled = 0

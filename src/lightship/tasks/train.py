@@ -20,6 +20,7 @@ from lightship.config.targets import instantiate
 from lightship.data.splits import LABEL, TEXT, SplitData
 from lightship.errors import ExportError
 from lightship.evaluation.latency import measure_latency
+from lightship.export.quantize import Int8Decision
 from lightship.sweeps.leaderboard import write_job_row
 from lightship.tasks.context import output_dir
 
@@ -87,6 +88,36 @@ def export_and_verify(cfg: DictConfig, fit_result: Any, data: SplitData, bundle:
     return runtime, parity.to_dict()
 
 
+def faster_graphs(cfg: DictConfig, fit_result: Any, data: SplitData, bundle: Bundle, runtime: Any) -> tuple[Any, dict[str, Any]]:
+    """After parity: fuse the graph (parity again) and make the int8 graph behind its accuracy gate.
+
+    Returns the runtime of the graph that now serves as fp32 and the manifest fields to record.
+    """
+    from lightship.export.parity import check_parity
+    from lightship.export.quantize import fuse_and_verify, make_int8
+    from lightship.serving.runtime import OnnxTextClassifier
+
+    fields: dict[str, Any] = {}
+    if cfg.export.optimize:
+        held_out = (data.test if len(data.test) else data.val)[TEXT].tolist()
+        fusion = fuse_and_verify(bundle, lambda graph: check_parity(
+            fit_result.classifier, OnnxTextClassifier(bundle, graph=graph), held_out, list(cfg.export.parity_batch_sizes),
+            cfg.export.atol, cfg.export.min_argmax_agreement,
+        ), fit_result.classifier)
+        fields["fusion"] = fusion.to_dict()
+        if fusion.applied:
+            runtime = OnnxTextClassifier(bundle)
+    if cfg.export.int8 and len(data.test):
+        def accuracy(graph: Path) -> tuple[float, Any]:
+            candidate = OnnxTextClassifier(bundle, graph=graph)
+            predicted = candidate.predict(data.test[TEXT].tolist()).label_ids
+            true_ids = data.test[LABEL].map({name: i for i, name in enumerate(candidate.labels)}).to_numpy()
+            return float((predicted == true_ids).mean()), predicted
+
+        fields["int8"] = make_int8(bundle, accuracy, float(cfg.export.max_int8_accuracy_drop)).to_dict()
+    return runtime, fields
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Train, export, verify, record and (when the gates pass) promote. Returns a summary."""
     from lightship.lineage import lineage
@@ -121,6 +152,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             config_yaml=OmegaConf.to_yaml(cfg, resolve=True),
         )
         runtime, parity = export_and_verify(cfg, fit_result, data, bundle)
+        runtime, graph_fields = faster_graphs(cfg, fit_result, data, bundle, runtime)
         metrics = evaluate_bundle(runtime, data, high_risk)
         latency = measure_latency(runtime, data.test[TEXT].tolist())
         profile_file = write_reference_profile(cfg, runtime, data, bundle)
@@ -135,6 +167,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             reference_profile=profile_file,
             latency=latency,
             parameters=sum(p.numel() for p in fit_result.classifier.parameters()),
+            **graph_fields,
         )
         recorder.log_metrics({f"test_{key}": value for key, value in metrics.items()})
         recorder.log_metrics(
@@ -144,10 +177,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         summary: dict[str, Any] = {
             "run_id": run_id, "output_dir": str(out), "bundle": str(bundle.path), "metrics": metrics, "parity": parity,
             "latency": latency, "train_seconds": fit_result.train_seconds, "onnx_bytes": bundle.onnx_path.stat().st_size,
-            "best_val_macro_f1": fit_result.best_score,
+            "best_val_macro_f1": fit_result.best_score, "int8": graph_fields.get("int8"), "fusion": graph_fields.get("fusion"),
         }
         if cfg.tracking.register:
-            summary.update(register_and_gate(cfg, uri, source, run_id, metrics, data, high_risk))
+            int8_tags = Int8Decision(**graph_fields["int8"]).tags() if "int8" in graph_fields else {}
+            summary.update(register_and_gate(cfg, uri, source, run_id, metrics, data, high_risk, int8_tags))
     except BaseException:
         recorder.finish("FAILED")
         raise
@@ -183,7 +217,8 @@ def leaderboard_row(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def register_and_gate(
-    cfg: DictConfig, uri: str, source: str, run_id: str, metrics: dict[str, float], data: SplitData, high_risk: Optional[str]
+    cfg: DictConfig, uri: str, source: str, run_id: str, metrics: dict[str, float], data: SplitData, high_risk: Optional[str],
+    extra_tags: Optional[dict[str, str]] = None,
 ) -> dict[str, Any]:
     """Register the bundle as a new version; move the alias only when every gate passes."""
     from lightship.promotion.gates import evaluate_gates
@@ -192,7 +227,7 @@ def register_and_gate(
     registry = Registry(uri, cfg.tracking.model_name, cfg.tracking.champion_alias)
     champion, note, champion_version = champion_metrics(registry, data, high_risk)
     decision = evaluate_gates(metrics, data.labels, cfg.gates, champion, note)
-    version = registry.register(source, run_id, tags={"lightship.data_fingerprint": data.fingerprint})
+    version = registry.register(source, run_id, tags={"lightship.data_fingerprint": data.fingerprint, **(extra_tags or {})})
     if decision.passed:
         registry.promote(version, decision.summary())
         log.info("Version %s of %s is now @%s", version, cfg.tracking.model_name, cfg.tracking.champion_alias)

@@ -95,9 +95,20 @@ class DriftConfig:
     # Rows of each numeric feature kept (sorted) in the reference profile.
     max_reference_rows: int = 10_000
     window: WindowConfig = field(default_factory=WindowConfig)
+    # task=drift: the current data file, and the reference (a model: models:/name@alias,
+    # models:/name/3 or a bundle folder; or a second data file).
     reference: Optional[str] = None
     current: Optional[str] = None
+    # task=drift: the text column scored by a model reference (default: predict.text_column).
+    text_column: Optional[str] = None
+    # task=drift with a data-file reference: the columns compared (empty: all of the reference's).
+    columns: list[str] = field(default_factory=list)
+    # Live monitor in the service: on/off, how often its background thread looks for a due
+    # window, the JSON-lines log of checked windows (read by task=retrain) and the latest report.
+    live: bool = True
+    check_interval_s: float = 1.0
     events_log: str = "drift_events.jsonl"
+    live_report: str = "drift_live_report.json"
 
 
 SCHEMAS = {"drift_schema": DriftConfig}

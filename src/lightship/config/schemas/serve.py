@@ -44,6 +44,7 @@ class ServeConfig:
     # BentoML: worker processes, adaptive batching and per-request timeout.
     workers: int = 1
     max_batch_size: int = 32
+    # Cap on rows x longest text per model run: an adaptive batch over it is split into length groups (serving/scoring.py).
     max_batch_tokens: int = 4096
     max_latency_ms: int = 100
     timeout_s: int = 30

@@ -9,8 +9,9 @@ in ``drift_report.json`` and be drawn in the HTML report.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
-import pandas as pd
 
 from lightship.monitoring.drift.profile import CategoricalProfile, FeatureProfile
 
@@ -39,18 +40,19 @@ def numeric_histogram(sorted_reference: np.ndarray, sorted_current: np.ndarray, 
 
 
 def categorical_histogram(reference_counts: dict[str, int], current: np.ndarray, top: int = 12) -> dict[str, list]:
-    ref = pd.Series(reference_counts, dtype=np.int64)
-    cur = pd.Series(current, dtype=object).value_counts()
-    table = pd.concat([ref.rename("reference"), cur.rename("current")], axis=1).fillna(0)
-    ref_share = table["reference"] / max(table["reference"].sum(), 1)
-    cur_share = table["current"] / max(table["current"].sum(), 1)
-    order = (ref_share + cur_share).sort_values(ascending=False, kind="stable").index
-    kept, rest = list(order[:top]), list(order[top:])
-    labels = [str(label) for label in kept] + (["(other)"] if rest else [])
+    # Plain dicts, not pandas: this runs on every live window, in the service's drift thread.
+    current_counts = Counter(current.tolist())
+    categories = list(reference_counts) + sorted(set(current_counts) - set(reference_counts),
+                                                 key=lambda category: -current_counts[category])
+    table = {"reference": np.array([reference_counts.get(c, 0) for c in categories], dtype=float),
+             "current": np.array([current_counts.get(c, 0) for c in categories], dtype=float)}
+    combined = table["reference"] / max(table["reference"].sum(), 1) + table["current"] / max(table["current"].sum(), 1)
+    order = np.argsort(-combined, kind="stable")
+    kept, rest = order[:top], order[top:]
+    labels = [str(categories[i]) for i in kept] + (["(other)"] if len(rest) else [])
     shares = {}
-    for side in ("reference", "current"):
-        counts = table.loc[kept, side].to_numpy()
-        shares[side] = _shares(np.append(counts, table.loc[rest, side].sum()) if rest else counts)
+    for side, counts in table.items():
+        shares[side] = _shares(np.append(counts[kept], counts[rest].sum()) if len(rest) else counts[kept])
     return {"labels": labels, **shares}
 
 

@@ -196,6 +196,11 @@ class LiveWindow:
 
     def take(self) -> Optional[pd.DataFrame]:
         """The window's rows if a check is due (and mark them consumed), else ``None``."""
+        records = self.take_records()
+        return None if records is None else pd.DataFrame.from_records(records)
+
+    def take_records(self) -> Optional[list]:
+        """Like :meth:`take`, as the list of added row dicts (no DataFrame is built)."""
         with self._lock:
             now = self.clock()
             if self.spec.by == "time":
@@ -203,7 +208,7 @@ class LiveWindow:
                     self._rows.popleft()
             if not self._due(now):
                 return None
-            snapshot = pd.DataFrame.from_records([record for _, record in self._rows])
+            snapshot = [record for _, record in self._rows]
             self._new_rows = 0
             self._period_start = now
             if self.spec.mode == "tumbling":

@@ -1,0 +1,1 @@
+"""Operations: Prometheus alert rules and a Grafana dashboard over the service's series (``task=alerts``)."""
