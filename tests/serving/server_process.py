@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import httpx
 
@@ -86,3 +86,13 @@ TEST_OVERRIDES = "serve=bentoml_cpu serve.max_concurrency=1024 serve.watch_inter
 def start_server(folder: Path, tracking_uri: str, extra: str = "", model: Optional[str] = None, store: str = "live.db") -> Server:
     overrides = f"{TEST_OVERRIDES} serve.store_path={folder / store} {extra}".strip()
     return Server(tracking_uri, overrides, folder / "server.log", model).wait_ready()
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 60.0) -> bool:
+    """Poll ``condition`` every 0.2 s until it holds or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import httpx
 import pytest
-from server_process import Server, start_server
+from server_process import Server, start_server, wait_for
 
 from lightship.config.validation import compose_config
 from lightship.data.synthetic import SyntheticTickets
@@ -134,15 +134,6 @@ def send(server: Server, batch_texts: list[str], per_request: int = 10) -> None:
         assert response.status_code == 200, response.text
 
 
-def wait_for(condition, timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_server_flags_drifted_traffic_and_keeps_answering(drift_server) -> None:
     server, folder = drift_server
     log = folder / "events.jsonl"
@@ -153,16 +144,21 @@ def test_server_flags_drifted_traffic_and_keeps_answering(drift_server) -> None:
 
     send(server, texts(200, seed=5))  # two workers share the traffic; each checks its own windows of 50
     assert wait_for(lambda: len(events(log)) >= 1), "no window checked after 200 undrifted predictions"
-    drifted = texts(400, DRIFTED)
+
+    def flagged() -> bool:
+        return "\nlightship_drift_detected 1.0" in httpx.get(f"{server.url}/metrics").text
+
+    # Send drifted traffic until a worker's latest window is flagged (a window can straddle the change).
+    drifted = texts(800, DRIFTED)
     for start in range(0, len(drifted), 100):
         send(server, drifted[start:start + 100])
-        if wait_for(lambda: any(e["drifted"] for e in events(log)), timeout_s=5):
+        if wait_for(flagged, timeout_s=5):
             break
+    assert flagged()
     logged = events(log)
     assert any(e["drifted"] for e in logged), logged
     assert all(EVENT_KEYS <= set(e) and e["model_version"] == "1" for e in logged)
     metrics = httpx.get(f"{server.url}/metrics").text
-    assert "\nlightship_drift_detected 1.0" in metrics
     assert 'lightship_drift_windows_total{drifted="true"}' in metrics
     assert 'lightship_drift_statistic{feature="predicted_class"}' in metrics
     assert 'lightship_drift_p_value{feature="confidence"}' in metrics

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from server_process import wait_for
 
 TEXTS = ["my card was charged twice", "the parcel never arrived, where is it", "cannot log in after password reset"]
 
@@ -141,15 +142,6 @@ def _stream(server, stop: threading.Event, versions: list[str], failures: list[s
                 failures.append(repr(exc))
 
 
-def _wait_for(condition, timeout_s: float = 60) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_hot_swap_under_steady_stream(server, tracking_uri: str) -> None:
     from mlflow import MlflowClient
 
@@ -162,7 +154,7 @@ def test_hot_swap_under_steady_stream(server, tracking_uri: str) -> None:
     try:
         new = client.create_model_version("lightship", source=first.source, run_id=first.run_id)
         client.set_registered_model_alias("lightship", "champion", new.version)
-        swapped = _wait_for(lambda: versions and versions[-1] == str(new.version))
+        swapped = wait_for(lambda: versions and versions[-1] == str(new.version))
         time.sleep(1)
     finally:
         stop.set()
@@ -185,7 +177,7 @@ def test_failing_new_version_keeps_the_old_one(server, tracking_uri: str, smoke_
     client.log_artifacts(run.info.run_id, str(broken), "bundle")
     version = client.create_model_version("lightship", source=f"{run.info.artifact_uri}/bundle", run_id=run.info.run_id)
     client.set_registered_model_alias("lightship", "champion", version.version)
-    assert _wait_for(lambda: (httpx.get(f"{server.url}/model").json().get("last_swap") or {}).get("outcome") == "failed")
+    assert wait_for(lambda: (httpx.get(f"{server.url}/model").json().get("last_swap") or {}).get("outcome") == "failed")
     assert predict(server, ["still served"]).json()[0]["model_version"] == serving
     metrics = httpx.get(f"{server.url}/metrics").text
     assert 'lightship_model_swaps_total{outcome="failed"}' in metrics and 'lightship_model_swaps_total{outcome="failed"} 0.0' not in metrics

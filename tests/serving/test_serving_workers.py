@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from server_process import start_server
-from test_serving_http import METRIC_NAMES, _wait_for
+from server_process import start_server, wait_for
+from test_serving_http import METRIC_NAMES
 
 
 def test_two_workers_metrics_and_feedback_survive_restart(serving_store, tracking_uri: str) -> None:
@@ -19,7 +19,7 @@ def test_two_workers_metrics_and_feedback_survive_restart(serving_store, trackin
             missing = [name for name in METRIC_NAMES if f"\n{name}" not in text]
             assert not missing, missing
         # /readyz answers as soon as one worker is up; both report their model once loaded.
-        assert _wait_for(lambda: httpx.get(f"{first.url}/metrics").text.count("lightship_model_info{") == 2)
+        assert wait_for(lambda: httpx.get(f"{first.url}/metrics").text.count("lightship_model_info{") == 2)
     finally:
         first.stop()
     assert not first.group_alive()
