@@ -28,9 +28,6 @@ import gc
 import json
 import os
 import platform
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +37,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
+
+from lightship.serving.server_process import PORT_PLACEHOLDER, ServerProcess
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -211,51 +210,6 @@ def cuda_rows(model: str, built: dict, texts: list[str], batch_sizes: list[int])
 
 
 # -- servers -------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Served:
-    """A server subprocess in its own process group: started, waited for, and always stopped."""
-
-    def __init__(self, command: list[str], env: dict[str, str], log_path: Path, ready_path: str = "/readyz") -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = log_path.open("ab")
-        command = [part.replace("{port}", str(self.port)) for part in command]
-        self.process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.ready_path = ready_path
-
-    def __enter__(self) -> "Served":
-        import httpx
-
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}; log {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + self.ready_path, timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        self.__exit__()
-        raise TimeoutError(f"server not ready in 300 s; log {self.log_path}")
-
-    def __exit__(self, *_: Any) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._log.close()
-
-
 async def _load(url: str, texts: Sequence[str], requests: int, concurrency: int) -> tuple[list[float], float, Counter]:
     """Client-side latencies of ``requests`` one-text requests at ``concurrency``, the wall time and the non-200 statuses."""
     import httpx
@@ -291,17 +245,18 @@ def served_rows(model: str, name: str, url: str, texts: list[str], requests: dic
     return rows
 
 
-def lightship_server(folder: Path, precision: str) -> Served:
+def lightship_server(folder: Path, precision: str) -> ServerProcess:
     # Shedding off (queue budget 30 s, 1024 in flight): the benchmark measures capacity, not the overload policy.
     overrides = (f"serve=bentoml_cpu serve.precision={precision} serve.max_concurrency=1024 serve.max_latency_ms=30000 "
                  f"serve.watch_interval_s=0 serve.store_path={folder / 'live.db'}")
     env = {"LIGHTSHIP_MODEL": str(folder / "bundle"), "LIGHTSHIP_OVERRIDES": overrides, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"}
-    return Served([str(BIN / "bentoml"), "serve", "--host", "127.0.0.1", "--port", "{port}"], env, folder / f"bentoml-{precision}.log")
+    command = [str(BIN / "bentoml"), "serve", "--host", "127.0.0.1", "--port", PORT_PLACEHOLDER]
+    return ServerProcess(command, folder / f"bentoml-{precision}.log", cwd=REPO, env=env)
 
 
-def naive_server(folder: Path) -> Served:
-    command = [sys.executable, str(REPO / "scripts" / "naive_endpoint.py"), "--model-dir", str(folder), "--port", "{port}"]
-    return Served(command, {}, folder / "naive.log")
+def naive_server(folder: Path) -> ServerProcess:
+    command = [sys.executable, str(REPO / "scripts" / "naive_endpoint.py"), "--model-dir", str(folder), "--port", PORT_PLACEHOLDER]
+    return ServerProcess(command, folder / "naive.log", cwd=REPO)
 
 
 # -- report --------------------------------------------------------------------------------

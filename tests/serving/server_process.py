@@ -6,78 +6,24 @@ without touching the session's shared registry.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Callable, Optional
 
-import httpx
+from lightship.serving.server_process import PORT_PLACEHOLDER, ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 BENTOML = Path(sys.executable).with_name("bentoml")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class Server(ServerProcess):
+    """``bentoml serve`` from the repo root over a tracking store, with a reload token."""
 
-
-class Server:
     def __init__(self, tracking_uri: str, overrides: str, log_path: Path, model: Optional[str] = None, token: str = "test-token") -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
-        self.log_path = log_path
-        env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "LIGHTSHIP_OVERRIDES": overrides, "LIGHTSHIP_RELOAD_TOKEN": token}
-        env.pop("LIGHTSHIP_MODEL", None)
-        if model:
-            env["LIGHTSHIP_MODEL"] = model
-        self._log = log_path.open("ab")
-        self.process = subprocess.Popen(
-            [str(BENTOML), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    def wait_ready(self, timeout_s: float = 120) -> "Server":
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"bentoml serve exited with {self.process.returncode}:\n{self.log_path.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise TimeoutError(f"server not ready in {timeout_s}s:\n{self.log_path.read_text()[-4000:]}")
-
-    def group_alive(self) -> bool:
-        try:
-            os.killpg(self.process.pid, 0)
-            return True
-        except ProcessLookupError:
-            return False
-
-    def stop(self, timeout_s: float = 30) -> None:
-        """SIGTERM the process group (server and workers), SIGKILL what is left after ``timeout_s``."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            pass
-        deadline = time.monotonic() + timeout_s
-        while self.group_alive() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if self.group_alive():
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self._log.close()
+        env = {"MLFLOW_TRACKING_URI": tracking_uri, "LIGHTSHIP_OVERRIDES": overrides, "LIGHTSHIP_RELOAD_TOKEN": token, "LIGHTSHIP_MODEL": model}
+        super().__init__([str(BENTOML), "serve", "--host", "127.0.0.1", "--port", PORT_PLACEHOLDER], log_path, cwd=REPO, env=env)
 
 
 TEST_OVERRIDES = "serve=bentoml_cpu serve.max_concurrency=1024 serve.watch_interval_s=1 serve.intra_op_threads=1"
