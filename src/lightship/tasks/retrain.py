@@ -116,7 +116,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         return summary
     rows = training_rows(decision, labelled, state, now - timedelta(days=float(cfg.retrain.fresh_window_days)), cfg.seed)
     try:
-        result = train_challenger(cfg, rows, out)
+        result = train_challenger(cfg, rows)
     except BaseException as error:
         decisions.append(decision, event="outcome", outcome="failed", error=f"{type(error).__name__}: {error}")
         recorder.set_tags({"lightship.outcome": "failed", "lightship.error": str(error)[:5000]})

@@ -120,6 +120,11 @@ def faster_graphs(cfg: DictConfig, fit_result: Any, data: SplitData, bundle: Bun
 
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Train, export, verify, record and (when the gates pass) promote. Returns a summary."""
+    return train_on(cfg, instantiate(cfg.data, list(cfg.allowed_targets), seed=cfg.seed).prepare())
+
+
+def train_on(cfg: DictConfig, data: SplitData) -> dict[str, Any]:
+    """The train task on already prepared splits (``task=retrain`` passes its fresh window)."""
     from lightship.lineage import lineage
     from lightship.tracking.runs import RunRecorder, flatten
     from lightship.tracking.uri import resolve_tracking_uri
@@ -128,7 +133,6 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     allowed = list(cfg.allowed_targets)
     resume_from = resolve_resume(cfg.resume) if cfg.resume else None
     out = output_dir()
-    data = instantiate(cfg.data, allowed, seed=cfg.seed).prepare()
     spec = instantiate(cfg.model, allowed)
     high_risk = cfg.data.high_risk_label if cfg.data.high_risk_label in data.labels else None
     log.info("Data %s: %s; labels %s", data.source, data.report, data.labels)
