@@ -106,14 +106,16 @@ class PredictionStore:
             self._db.close()
 
     # -- writers -------------------------------------------------------------------------
-    def record_predictions(self, records: Sequence[PredictionRecord], keep_text: bool = True) -> None:
+    def record_predictions(self, records: Sequence[PredictionRecord], keep_text: bool = True, ignore_existing: bool = False) -> None:
+        """Insert predictions; ``ignore_existing`` skips ids already stored (a stream redelivering an event)."""
         rows = [
             (r.id, r.created_at, r.text if keep_text else None, r.text_chars, r.tokens, int(r.truncated), r.label,
              r.confidence, json.dumps(r.probabilities), r.model_name, r.model_version)
             for r in records
         ]
         with self._lock:
-            self._db.executemany("INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
+            self._db.executemany(f"{verb} INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def record_feedback(self, items: Sequence[tuple[str, str]], now: Optional[float] = None) -> list[dict[str, Any]]:
         """Store ``(prediction_id, true_label)`` pairs, all or nothing.
