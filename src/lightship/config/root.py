@@ -126,6 +126,7 @@ class LightshipConfig:
     drift: Any = MISSING
     retrain: Any = MISSING
     serve: Any = MISSING
+    stream: Any = MISSING
     trainer: Any = MISSING
     tracking: Any = MISSING
     seed: int = 42

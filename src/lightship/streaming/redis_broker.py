@@ -1,0 +1,143 @@
+"""Redis Streams with a consumer group (``stream=redis``).
+
+Reading, in order of priority:
+
+1. this consumer's own pending entries (delivered before a crash, never acknowledged),
+   once at start;
+2. entries another consumer of the group left pending for ``claim_idle_ms``
+   (``XAUTOCLAIM``: a consumer that died and is not coming back);
+3. new entries (``XREADGROUP ... >``).
+
+Committing runs one Lua script (atomic in Redis): per record, ``SET <output>:done:<input>:<event id>
+NX EX dedup_ttl_s`` and only when that key is new ``XADD`` the record; then ``XACK`` the events.
+A redelivered event therefore never writes a second prediction. The keys a script touches
+are not all declared, so a Redis Cluster needs the streams in one hash slot (``{tag}`` names).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Optional, Sequence
+
+from lightship.streaming.broker import Lag, StreamError
+from lightship.streaming.events import Event, OutputRecord
+
+log = logging.getLogger(__name__)
+
+# KEYS[1] input stream; ARGV: group, dedup key prefix, ttl, record count, then per record:
+# event id, target stream, field count (names and values), the fields; then the ids to acknowledge.
+COMMIT = """
+local group, prefix, ttl, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local i, written = 5, 0
+for _ = 1, n do
+  local id, target, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  if redis.call('SET', prefix .. id, '1', 'NX', 'EX', ttl) then
+    redis.call('XADD', target, '*', unpack(ARGV, i + 3, i + 2 + count))
+    written = written + 1
+  end
+  i = i + 3 + count
+end
+if i <= #ARGV then
+  redis.call('XACK', KEYS[1], group, unpack(ARGV, i, #ARGV))
+end
+return written
+"""
+
+
+def _entry_time(entry_id: str) -> Optional[float]:
+    """Unix seconds from an entry id's millisecond part (ids made by ``XADD *``)."""
+    try:
+        return int(entry_id.split("-", 1)[0]) / 1000.0
+    except ValueError:
+        return None
+
+
+def to_events(entries: Sequence[tuple[bytes, Optional[dict[bytes, bytes]]]]) -> list[Event]:
+    """Stream entries as events: ids and field names as str, values as the bytes Redis holds."""
+    events = []
+    for raw_id, fields in entries:
+        entry_id = raw_id.decode()
+        if fields is None:  # trimmed or deleted while pending
+            events.append(Event(entry_id, {}, _entry_time(entry_id), ("deleted", "the entry was deleted from the stream before it was processed")))
+        else:
+            events.append(Event(entry_id, {name.decode("utf-8", "replace"): value for name, value in fields.items()}, _entry_time(entry_id)))
+    return events
+
+
+class RedisStreams:
+    """The ``stream`` config's Redis adapter (see the module docstring)."""
+
+    def __init__(self, cfg: Any) -> None:
+        import redis
+
+        self.cfg = cfg
+        self.input, self.group, self.consumer = str(cfg.input), str(cfg.group), str(cfg.consumer)
+        self.client = redis.Redis.from_url(str(cfg.url), socket_connect_timeout=float(cfg.connect_timeout_s), **dict(cfg.options))
+        try:
+            self.client.ping()
+        except redis.RedisError as exc:
+            raise StreamError(f"stream.url={cfg.url}: cannot reach Redis ({exc}). Start redis-server or point stream.url at "
+                              "a running one (redis://HOST:PORT/DB).") from exc
+        self._ensure_group(redis.ResponseError)
+        self._commit = self.client.register_script(COMMIT)
+        self._dedup_prefix = f"{cfg.output}:done:{cfg.input}:"
+        self._recovering = True
+        self._claim_cursor = "0-0"
+        self._next_claim = 0.0
+
+    def _ensure_group(self, response_error: type[Exception]) -> None:
+        start = "0" if self.cfg.start.value == "earliest" else "$"
+        try:
+            self.client.xgroup_create(self.input, self.group, id=start, mkstream=True)
+            log.info("created consumer group %s on %s (from %s)", self.group, self.input, self.cfg.start.value)
+        except response_error as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise StreamError(f"stream.input={self.input}: cannot create consumer group {self.group}: {exc}") from exc
+
+    def read(self, max_count: int, block_ms: int) -> list[Event]:
+        if self._recovering:
+            own = self._read("0", max_count, None)
+            if own:
+                log.info("recovering %d pending entries of consumer %s", len(own), self.consumer)
+                return own
+            self._recovering = False
+        claimed = self._claim(max_count)
+        return claimed or self._read(">", max_count, block_ms)
+
+    def _read(self, start: str, count: int, block_ms: Optional[int]) -> list[Event]:
+        reply = self.client.xreadgroup(self.group, self.consumer, {self.input: start}, count=count, block=block_ms)
+        return to_events(reply[0][1]) if reply else []
+
+    def _claim(self, count: int) -> list[Event]:
+        """Pending entries idle for ``claim_idle_ms`` in other consumers (scanned at most every half of that)."""
+        now = time.monotonic()
+        if now < self._next_claim:
+            return []
+        idle_ms = int(self.cfg.claim_idle_ms)
+        cursor, entries, *_ = self.client.xautoclaim(self.input, self.group, self.consumer, idle_ms, self._claim_cursor, count=count)
+        self._claim_cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
+        if self._claim_cursor == "0-0":  # a full pass over the pending list: rest before the next
+            self._next_claim = now + idle_ms / 2000.0
+        if entries:
+            log.warning("claimed %d entries left pending by another consumer for over %d ms", len(entries), idle_ms)
+        return to_events(entries)
+
+    def commit(self, records: Sequence[OutputRecord], events: Sequence[Event]) -> int:
+        args: list[Any] = [self.group, self._dedup_prefix, int(self.cfg.dedup_ttl_s), len(records)]
+        for record in records:
+            args += [record.event_id, record.target, 2 * len(record.fields)]
+            for name, value in record.fields.items():
+                args += [name, value]
+        args += [event.id for event in events]
+        return int(self._commit(keys=[self.input], args=args))
+
+    def lag(self) -> Lag:
+        for group in self.client.xinfo_groups(self.input):
+            name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
+            if name == self.group:
+                return Lag(group.get("lag"), group.get("pending"))
+        return Lag(None, None)
+
+    def close(self) -> None:
+        self.client.close()
