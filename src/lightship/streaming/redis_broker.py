@@ -83,6 +83,8 @@ class RedisStreams:
         self._commit = self.client.register_script(COMMIT)
         self._dedup_prefix = f"{cfg.output}:done:{cfg.input}:"
         self._recovering = True
+        # Ids read and not yet committed: XAUTOCLAIM also returns this consumer's own idle entries.
+        self._in_flight: set[str] = set()
         self._claim_cursor = "0-0"
         self._next_claim = 0.0
 
@@ -96,13 +98,18 @@ class RedisStreams:
                 raise StreamError(f"stream.input={self.input}: cannot create consumer group {self.group}: {exc}") from exc
 
     def read(self, max_count: int, block_ms: int) -> list[Event]:
+        events = self._next(max_count, block_ms)
+        self._in_flight.update(event.id for event in events)
+        return events
+
+    def _next(self, max_count: int, block_ms: int) -> list[Event]:
         if self._recovering:
-            own = self._read("0", max_count, None)
+            own = [event for event in self._read("0", max_count, None) if event.id not in self._in_flight]
             if own:
                 log.info("recovering %d pending entries of consumer %s", len(own), self.consumer)
                 return own
             self._recovering = False
-        claimed = self._claim(max_count)
+        claimed = [event for event in self._claim(max_count) if event.id not in self._in_flight]
         return claimed or self._read(">", max_count, block_ms)
 
     def _read(self, start: str, count: int, block_ms: Optional[int]) -> list[Event]:
@@ -130,7 +137,9 @@ class RedisStreams:
             for name, value in record.fields.items():
                 args += [name, value]
         args += [event.id for event in events]
-        return int(self._commit(keys=[self.input], args=args))
+        written = int(self._commit(keys=[self.input], args=args))
+        self._in_flight.difference_update(event.id for event in events)
+        return written
 
     def lag(self) -> Lag:
         for group in self.client.xinfo_groups(self.input):

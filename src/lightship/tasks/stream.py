@@ -7,11 +7,13 @@ hot-swaps it. Predictions go to the service's live store (``serve.store_path``) 
 monitor (``drift.live``). The broker is the ``stream`` option's ``_target_``
 (:mod:`lightship.streaming.redis_broker`, :mod:`lightship.streaming.kafka_broker`).
 
-SIGTERM or SIGINT: the batch in flight is finished and committed, then the task returns.
+SIGTERM or SIGINT: the batch in flight is finished and committed, then the task writes its
+counts to ``stream_summary.json`` in the run folder and returns.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -22,9 +24,11 @@ from typing import Any, Iterator
 from omegaconf import DictConfig
 
 from lightship.errors import ConfigError
+from lightship.tasks.context import output_dir
 
 log = logging.getLogger(__name__)
 
+SUMMARY_FILE = "stream_summary.json"  # the counts, written to the run folder when the consumer stops
 MAX_BATCH = 4096  # events per micro-batch: Redis' Lua stack bounds one commit's acknowledgements
 
 
@@ -122,5 +126,6 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             holder.current.resolved.release()
     result = {**summary.to_dict(), "input": stream.input, "output": stream.output, "dead_letter": stream.dead_letter,
               "group": stream.group, "consumer": stream.consumer, "model": reference.text}
+    (output_dir() / SUMMARY_FILE).write_text(json.dumps(result, indent=2))
     log.info("Stream consumer stopped: %s", result)
     return result

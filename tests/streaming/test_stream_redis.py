@@ -1,0 +1,160 @@
+"""``task=stream`` on a real redis-server with the smoke model: exactly-once output, dead letters,
+recovery after SIGKILL, two consumers in one group, SIGTERM mid-stream, the metrics endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from stream_helpers import Consumer, check_predictions, output_ids, overrides, pending, text_events, wait_for
+
+from lightship.streaming.local_redis import entries, fill
+
+
+def run_in_process(args: list[str]) -> dict:
+    from lightship.config.validation import compose_config
+    from lightship.tasks import run_task
+
+    return run_task(compose_config(args))
+
+
+def test_5000_events_each_scored_exactly_once(redis_server, stream_store: Path, smoke_run: dict) -> None:
+    from lightship.inference import load_runtime
+    from lightship.serving.store import PredictionStore
+
+    client = redis_server.client()
+    ids = fill(client, "once:in", text_events(5000))
+    summary = run_in_process(overrides(stream_store, redis_server.url, "once", "stream.max_messages=5000", "stream.metrics_port=0"))
+    assert summary["events"] == summary["predictions"] == summary["written"] == 5000
+    assert summary["dead_letters"] == summary["duplicates_skipped"] == 0 and summary["stopped_by"] == "max_messages"
+    runtime = load_runtime(smoke_run["bundle"])
+    rows = check_predictions(client, "once:out", runtime.labels)
+    assert sorted(row["event_id"] for row in rows) == sorted(ids)  # each event once, none extra
+    assert pending(client, "once:in") == 0
+    # The same numbers as the serving runtime in process (parity tolerance).
+    sample = {row["event_id"]: row for row in rows[:50]}
+    texts = {entry_id: fields["text"] for entry_id, fields in entries(client, "once:in") if entry_id in sample}
+    expected = runtime.predict([texts[i] for i in sample]).probabilities
+    got = np.array([[json.loads(sample[i]["probabilities"])[label] for label in runtime.labels] for i in sample])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    store = PredictionStore(stream_store / "once.db")
+    assert store.counts()["predictions"] == 5000
+    store.close()
+
+
+def test_malformed_events_are_dead_lettered_and_the_consumer_goes_on(redis_server, stream_store: Path) -> None:
+    client = redis_server.client()
+    good = fill(client, "dead:in", text_events(10))
+    bad = fill(client, "dead:in", [{"txt": "wrong field name"}, {"text": b"\xff\xfe not utf-8"}, {"text": "   "}])
+    after = fill(client, "dead:in", text_events(5, start=10))
+    summary = run_in_process(overrides(stream_store, redis_server.url, "dead", "stream.max_messages=18", "stream.metrics_port=0"))
+    assert (summary["predictions"], summary["dead_letters"]) == (15, 3)
+    assert sorted(output_ids(client, "dead:out")) == sorted(good + after)
+    letters = {fields["event_id"]: fields for _, fields in entries(client, "dead:dead")}
+    assert sorted(letters) == sorted(bad)
+    assert [letters[i]["reason"] for i in bad] == ["missing_field", "not_utf8", "empty"]
+    assert "fields present: txt" in letters[bad[0]]["error"] and '"txt": "wrong field name"' in letters[bad[0]]["fields"]
+    assert pending(client, "dead:in") == 0
+
+
+def test_a_dead_consumers_pending_entries_are_claimed_by_another(redis_server, stream_store: Path) -> None:
+    """A consumer that read a batch and died before committing it: another consumer of the group takes it over."""
+    from lightship.config.validation import compose_config
+    from lightship.tasks.stream import open_broker
+
+    client = redis_server.client()
+    ids = fill(client, "claim:in", text_events(40))
+    args = overrides(stream_store, redis_server.url, "claim", "stream.claim_idle_ms=1", "stream.metrics_port=0")
+    dead = open_broker(compose_config([*args, "stream.consumer=dies"]))
+    assert len(dead.read(25, 100)) == 25  # delivered to 'dies', never acknowledged
+    dead.close()
+    assert pending(client, "claim:in") == 25
+    summary = run_in_process([*args, "stream.consumer=survivor", "stream.max_messages=40"])
+    assert summary["events"] == 40 and summary["duplicates_skipped"] == 0
+    assert sorted(output_ids(client, "claim:out")) == sorted(ids)
+    assert pending(client, "claim:in") == 0
+
+
+def test_killed_consumer_restarts_with_nothing_lost_or_duplicated(redis_server, stream_store: Path) -> None:
+    client = redis_server.client()
+    total = 3000
+    ids = fill(client, "kill:in", text_events(total))
+    args = overrides(stream_store, redis_server.url, "kill", "stream.batch_size=16")
+    first = Consumer(stream_store, args, "k1").wait_ready()
+    wait_for(lambda: client.xlen("kill:out") >= 500, process=first)
+    os.killpg(first.process.pid, signal.SIGKILL)
+    first.process.wait()
+    first.stop()
+    at_kill = client.xlen("kill:out")
+    assert at_kill < total, "the consumer finished before it was killed: nothing was tested"
+    second = Consumer(stream_store, args, "k1").wait_ready()
+    try:
+        wait_for(lambda: pending(client, "kill:in") == 0 and client.xlen("kill:out") >= total, process=second)
+    finally:
+        second.stop()
+    assert second.process.returncode == 0, second.log_tail()
+    produced = output_ids(client, "kill:out")
+    duplicates = sum(count - 1 for count in Counter(produced).values())
+    print(f"kill and restart: events in {total}, predictions out {len(produced)}, duplicates {duplicates}, "
+          f"out before the kill {at_kill}, recovered by the restart {second.summary()['events']}")
+    assert len(produced) == total and duplicates == 0 and sorted(produced) == sorted(ids)
+
+
+def test_two_consumers_share_one_group_and_sigterm_stops_them_cleanly(redis_server, stream_store: Path) -> None:
+    client = redis_server.client()
+    total = 6000
+    ids = fill(client, "pair:in", text_events(total))
+    args = overrides(stream_store, redis_server.url, "pair", "stream.batch_size=8")
+    pair = [Consumer(stream_store, args, name) for name in ("p1", "p2")]
+    try:
+        for consumer in pair:
+            consumer.wait_ready()
+        wait_for(lambda: client.xlen("pair:out") >= 600, process=pair[0])
+        scrape = pair[0].metrics()
+        for consumer in pair:  # SIGTERM mid-stream: each finishes and acknowledges its batch in flight, then exits 0
+            os.kill(consumer.process.pid, signal.SIGTERM)
+        for consumer in pair:
+            assert consumer.process.wait(60) == 0, consumer.log_tail()
+    finally:
+        for consumer in pair:
+            consumer.stop()
+    done = client.xlen("pair:out")
+    assert done < total, "the stream was consumed before SIGTERM: nothing was tested"
+    assert pending(client, "pair:in") == 0  # nothing left delivered and unacknowledged
+    summaries = [consumer.summary() for consumer in pair]
+    assert all(s["stopped_by"] == "signal" and s["events"] > 0 for s in summaries), summaries  # both took a share
+    assert sum(s["events"] for s in summaries) == done
+    produced = output_ids(client, "pair:out")
+    assert len(set(produced)) == len(produced) == done and set(produced) <= set(ids)
+    # The metrics endpoint (scraped while both consumed).
+    for series in ("lightship_stream_events_in_total", "lightship_stream_events_out_total", "lightship_stream_lag",
+                   "lightship_stream_pending", "lightship_stream_batch_events_bucket", 'lightship_stream_stage_duration_seconds_count{stage="inference"}',
+                   'lightship_stream_dead_letters_total{reason="not_utf8"}', "lightship_stream_end_to_end_seconds_bucket",
+                   'lightship_model_info{alias="champion",name="lightship",version="1"} 1.0', "lightship_drift_detected"):
+        assert series in scrape, series
+    events_in = next(float(line.split()[-1]) for line in scrape.splitlines() if line.startswith("lightship_stream_events_in_total"))
+    assert events_in > 0
+
+
+@pytest.mark.parametrize("override, message", [
+    ("stream.batch_size=0", "stream.batch_size=0: out of range; accepted: between 1 and 4096"),
+    ("stream.max_messages=0", "stream.max_messages=0: must be a positive number"),
+    ("stream.output=lightship:events", "must be three different streams"),
+])
+def test_bad_settings_fail_before_connecting(override: str, message: str) -> None:
+    from lightship.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        run_in_process(["task=stream", "stream.url=redis://127.0.0.1:1/0", override])
+
+
+def test_unreachable_redis_says_what_to_check() -> None:
+    from lightship.streaming.broker import StreamError
+
+    with pytest.raises(StreamError, match=r"stream.url=redis://127.0.0.1:1/0: cannot reach Redis .*Start redis-server"):
+        run_in_process(["task=stream", "stream.url=redis://127.0.0.1:1/0", "stream.connect_timeout_s=1"])
