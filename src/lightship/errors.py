@@ -15,3 +15,7 @@ class DataError(LightshipError):
 
 class ExportError(LightshipError):
     """The ONNX export or its parity check failed; nothing is registered."""
+
+
+class TrackingError(LightshipError):
+    """The tracking store cannot be reached or written; raised before any training starts."""

@@ -16,6 +16,8 @@ def run_task(cfg: DictConfig) -> Any:
     from hydra.utils import get_method
 
     from lightship.config.targets import check_targets
+    from lightship.interrupts import sigterm_raises
 
     check_targets(cfg.task, list(cfg.allowed_targets))
-    return get_method(cfg.task._target_)(cfg)
+    with sigterm_raises():  # a stopped task unwinds: runs end FAILED, half-done registrations roll back
+        return get_method(cfg.task._target_)(cfg)

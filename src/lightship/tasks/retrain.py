@@ -109,25 +109,23 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             "lightship.output_dir": str(out),
         },
     )
-    recorder.log_metrics({key: value for key, value in decision.facts.items() if isinstance(value, (int, float))})
-    summary: dict[str, Any] = {"decision": decision.to_dict(), "output_dir": str(out), "champion_before": champion}
-    if not decision.acts:
-        recorder.finish("FINISHED")
-        return summary
-    rows = training_rows(decision, labelled, state, now - timedelta(days=float(cfg.retrain.fresh_window_days)), cfg.seed)
-    try:
-        result = train_challenger(cfg, rows)
-    except BaseException as error:
-        decisions.append(decision, event="outcome", outcome="failed", error=f"{type(error).__name__}: {error}")
-        recorder.set_tags({"lightship.outcome": "failed", "lightship.error": str(error)[:5000]})
-        recorder.finish("FAILED")
-        raise
-    outcome = "promoted" if result.get("promoted") else ("rejected" if "version" in result else "not registered")
-    decisions.append(
-        decision, event="outcome", outcome=outcome, challenger_version=result.get("version"),
-        challenger_run_id=result.get("run_id"), gate_reasons=result.get("gate_reasons", []), training_rows=len(rows),
-    )
-    recorder.set_tags({"lightship.outcome": outcome, "lightship.challenger_version": str(result.get("version")), "lightship.challenger_run_id": result.get("run_id")})
-    recorder.finish("FINISHED")
-    summary.update(outcome=outcome, challenger=result)
+    with recorder.finishing():  # whatever fails from here, the run ends FAILED, never left RUNNING
+        recorder.log_metrics({key: value for key, value in decision.facts.items() if isinstance(value, (int, float))})
+        summary: dict[str, Any] = {"decision": decision.to_dict(), "output_dir": str(out), "champion_before": champion}
+        if not decision.acts:
+            return summary
+        try:
+            rows = training_rows(decision, labelled, state, now - timedelta(days=float(cfg.retrain.fresh_window_days)), cfg.seed)
+            result = train_challenger(cfg, rows)
+        except BaseException as error:
+            decisions.append(decision, event="outcome", outcome="failed", error=f"{type(error).__name__}: {error}")
+            recorder.set_tags({"lightship.outcome": "failed", "lightship.error": str(error)[:5000]})
+            raise
+        outcome = "promoted" if result.get("promoted") else ("rejected" if "version" in result else "not registered")
+        decisions.append(
+            decision, event="outcome", outcome=outcome, challenger_version=result.get("version"),
+            challenger_run_id=result.get("run_id"), gate_reasons=result.get("gate_reasons", []), training_rows=len(rows),
+        )
+        recorder.set_tags({"lightship.outcome": outcome, "lightship.challenger_version": str(result.get("version")), "lightship.challenger_run_id": result.get("run_id")})
+        summary.update(outcome=outcome, challenger=result)
     return summary

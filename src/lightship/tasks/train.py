@@ -229,15 +229,11 @@ def register_and_gate(
     from lightship.tracking.registry import Registry
 
     registry = Registry(uri, cfg.tracking.model_name, cfg.tracking.champion_alias)
-    champion, note, champion_version = champion_metrics(registry, data, high_risk)
-    decision = evaluate_gates(metrics, data.labels, cfg.gates, champion, note)
-    version = registry.register(source, run_id, tags={"lightship.data_fingerprint": data.fingerprint, **(extra_tags or {})})
-    if decision.passed:
-        registry.promote(version, decision.summary())
-        log.info("Version %s of %s is now @%s", version, cfg.tracking.model_name, cfg.tracking.champion_alias)
-    else:
-        registry.tag(version, "rejected", decision.summary())
-        log.warning("Version %s kept but not promoted: %s", version, decision.summary())
+    with registry.publishing():
+        champion, note, champion_version = champion_metrics(registry, data, high_risk)
+        decision = evaluate_gates(metrics, data.labels, cfg.gates, champion, note)
+        tags = {"lightship.data_fingerprint": data.fingerprint, **(extra_tags or {})}
+        version = registry.publish(source, run_id, tags, promote=decision.passed, reason=decision.summary())
     return {
         "model_name": cfg.tracking.model_name,
         "version": version,

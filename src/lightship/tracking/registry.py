@@ -1,37 +1,121 @@
-"""The model registry: versions of a bundle, the champion alias, reasons tagged on versions."""
+"""The model registry: versions of a bundle, the champion alias, reasons tagged on versions.
+
+:meth:`Registry.publish` registers a version and settles it (promoted or rejected) as one
+unit under the store's lock (:mod:`lightship.tracking.lock`): parallel jobs take turns, and a
+writer interrupted half-way leaves nothing behind. A version is created tagged
+``lightship.promotion=pending``; moving the alias is the commit point of a promotion, the
+final status tag that of a rejection. An exception (``SIGTERM`` and Ctrl-C included) rolls
+the unit back; a writer killed outright (``SIGKILL``) leaves a pending version, which the
+next :meth:`publish` into the same SQLite store finds under the lock (so its writer is
+gone) and rolls back, or forward when its alias move had already happened.
+"""
 
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, ContextManager, Iterator, Optional
+
+from lightship.tracking.lock import is_locked_store, mlflow_client, store_lock
 
 log = logging.getLogger(__name__)
 
 TAG_STATUS, TAG_REASON = "lightship.promotion", "lightship.reason"
+TAG_CHAMPION_BEFORE = "lightship.champion_before"
+PENDING, PROMOTED, REJECTED, REPLACED = "pending", "promoted", "rejected", "replaced"
 
 
 class Registry:
     """Registered-model operations for one model name."""
 
     def __init__(self, tracking_uri: str, model_name: str, alias: str) -> None:
-        from mlflow import MlflowClient
-
         self.tracking_uri = tracking_uri
-        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        self.client = mlflow_client(tracking_uri)
         self.model_name = model_name
         self.alias = alias
+
+    def exclusive(self) -> ContextManager[None]:
+        """The store's cross-process write lock (re-entrant; a no-op for tracking servers)."""
+        return store_lock(self.tracking_uri)
+
+    @contextmanager
+    def publishing(self) -> Iterator[None]:
+        """Hold the lock for a whole registration (reads the gates rest on, then :meth:`publish`),
+        after settling what an interrupted writer left."""
+        with self.exclusive():
+            self.recover_interrupted()
+            yield
 
     def register(self, source: str, run_id: str, tags: Optional[dict[str, str]] = None) -> str:
         """Create a version whose source is the run's bundle artifacts; return its number."""
         from mlflow.exceptions import MlflowException
 
-        try:
-            self.client.create_registered_model(self.model_name)
-        except MlflowException:
-            pass  # already exists
-        version = self.client.create_model_version(self.model_name, source=source, run_id=run_id, tags=tags or {})
+        with self.exclusive():
+            try:
+                self.client.create_registered_model(self.model_name)
+            except MlflowException:
+                pass  # already exists
+            version = self.client.create_model_version(self.model_name, source=source, run_id=run_id, tags=tags or {})
         return str(version.version)
+
+    def publish(self, source: str, run_id: str, tags: dict[str, str], promote: bool, reason: str) -> str:
+        """Register ``source`` and promote it (``promote``) or tag it rejected, all or nothing.
+
+        Call it inside :meth:`publishing` together with the reads the decision rests on (the
+        champion's metrics), so no other writer moves the alias in between.
+        """
+        with self.exclusive():
+            self.recover_interrupted()
+            before = self.champion_version()
+            pending = {**tags, TAG_STATUS: PENDING, TAG_REASON: "registration in progress", TAG_CHAMPION_BEFORE: before or ""}
+            version = self.register(source, run_id, pending)
+            try:
+                if promote:
+                    self.promote(version, reason)
+                else:
+                    self.tag(version, REJECTED, reason)
+            except BaseException:
+                log.error("Registration of version %s was interrupted; rolling it back", version)
+                self._roll_back(version, before)
+                raise
+        return version
+
+    def recover_interrupted(self) -> list[str]:
+        """Settle versions a killed writer left pending; return their numbers.
+
+        Only for stores with a real lock: holding it proves no other writer is mid-way.
+        """
+        if not is_locked_store(self.tracking_uri):
+            return []
+        settled = []
+        with self.exclusive():
+            for found in self.client.search_model_versions(f"name='{self.model_name}'"):
+                tags = dict(found.tags)
+                if tags.get(TAG_STATUS) != PENDING:
+                    continue
+                version, before = str(found.version), tags.get(TAG_CHAMPION_BEFORE) or None
+                if self.champion_version() == version:  # killed after the commit point: finish the promotion
+                    self.tag(version, PROMOTED, "promoted (registration completed after its writer was interrupted)")
+                    if before and before != version:
+                        self.tag(before, REPLACED, f"replaced by version {version}")
+                    log.warning("Version %s: finished a promotion interrupted after its alias move", version)
+                else:
+                    self._roll_back(version, before)
+                    log.warning("Version %s: removed, its registration was interrupted before it was settled", version)
+                settled.append(version)
+        return settled
+
+    def _roll_back(self, version: str, champion_before: Optional[str]) -> None:
+        """Delete ``version``; point the alias back at ``champion_before`` (re-tagged) if it had moved."""
+        if self.champion_version() == version:
+            if champion_before:
+                self.client.set_registered_model_alias(self.model_name, self.alias, champion_before)
+            else:
+                self.client.delete_registered_model_alias(self.model_name, self.alias)
+        if champion_before and self.version_tags(champion_before).get(TAG_STATUS) == REPLACED:
+            self.tag(champion_before, PROMOTED, f"champion again: version {version}'s registration was rolled back")
+        self.client.delete_model_version(self.model_name, version)
 
     def champion_version(self) -> Optional[str]:
         from mlflow.exceptions import MlflowException
@@ -50,16 +134,20 @@ class Registry:
 
     def promote(self, version: str, reason: str) -> Optional[str]:
         """Point the alias at ``version``; tag it and the version it replaces. Return the old version."""
-        previous = self.champion_version()
-        self.client.set_registered_model_alias(self.model_name, self.alias, version)
-        self.tag(version, "promoted", reason)
-        if previous and previous != version:
-            self.tag(previous, "replaced", f"replaced by version {version}")
+        with self.exclusive():
+            previous = self.champion_version()
+            self.client.set_model_version_tag(self.model_name, version, TAG_REASON, reason[:5000])
+            self.client.set_registered_model_alias(self.model_name, self.alias, version)  # the commit point
+            self.client.set_model_version_tag(self.model_name, version, TAG_STATUS, PROMOTED)
+            if previous and previous != version:
+                self.tag(previous, REPLACED, f"replaced by version {version}")
         return previous
 
     def tag(self, version: str, status: str, reason: str) -> None:
-        self.client.set_model_version_tag(self.model_name, version, TAG_STATUS, status)
-        self.client.set_model_version_tag(self.model_name, version, TAG_REASON, reason[:5000])
+        """Tag the reason, then the status (the status is what readers act on, so it goes last)."""
+        with self.exclusive():
+            self.client.set_model_version_tag(self.model_name, version, TAG_REASON, reason[:5000])
+            self.client.set_model_version_tag(self.model_name, version, TAG_STATUS, status)
 
     def version_tags(self, version: str) -> dict[str, Any]:
         return dict(self.client.get_model_version(self.model_name, version).tags)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional
+
+from lightship.errors import TrackingError
+from lightship.tracking.lock import mlflow_client, store_lock
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +31,19 @@ class RunRecorder:
     """Create one MLflow run and record into it; ``finish`` sets its final status."""
 
     def __init__(self, tracking_uri: str, experiment_name: str) -> None:
-        from mlflow import MlflowClient
+        """Open the store and find (or create) the experiment; ``TrackingError`` when the store is unusable."""
+        from lightship.tracking.uri import check_reachable
 
+        check_reachable(tracking_uri)
         self.tracking_uri = tracking_uri
-        self.client = MlflowClient(tracking_uri=tracking_uri)
-        self.experiment_id = self._experiment_id(experiment_name)
+        try:
+            with store_lock(tracking_uri):
+                self.client = mlflow_client(tracking_uri)
+                self.experiment_id = self._experiment_id(experiment_name)
+        except TrackingError:
+            raise
+        except Exception as exc:
+            raise TrackingError(f"tracking store {tracking_uri} cannot be used ({type(exc).__name__}: {str(exc)[:500]})") from exc
         self.run_id: Optional[str] = None
 
     def _experiment_id(self, name: str) -> str:
@@ -42,11 +54,12 @@ class RunRecorder:
             return found.experiment_id
         try:
             return self.client.create_experiment(name)
-        except MlflowException:  # created concurrently by a parallel sweep job
+        except MlflowException:  # created concurrently by a job writing to the same tracking server
             return self.client.get_experiment_by_name(name).experiment_id
 
     def start(self, run_name: str, tags: Optional[Mapping[str, str]] = None) -> str:
-        run = self.client.create_run(self.experiment_id, run_name=run_name, tags=dict(tags or {}))
+        with store_lock(self.tracking_uri):
+            run = self.client.create_run(self.experiment_id, run_name=run_name, tags=dict(tags or {}))
         self.run_id = run.info.run_id
         return self.run_id
 
@@ -80,6 +93,16 @@ class RunRecorder:
         from pytorch_lightning.loggers import MLFlowLogger
 
         return MLFlowLogger(tracking_uri=self.tracking_uri, run_id=self.run_id, log_model=False)
+
+    @contextmanager
+    def finishing(self) -> Iterator[None]:
+        """End the run ``FAILED`` when the block raises (Ctrl-C and ``SIGTERM`` included), else ``FINISHED``."""
+        try:
+            yield
+        except BaseException:
+            self.finish("FAILED")
+            raise
+        self.finish("FINISHED")
 
     def finish(self, status: str) -> None:
         if self.run_id is not None:
