@@ -234,6 +234,10 @@ def register_and_gate(
         decision = evaluate_gates(metrics, data.labels, cfg.gates, champion, note)
         tags = {"lightship.data_fingerprint": data.fingerprint, **(extra_tags or {})}
         version = registry.publish(source, run_id, tags, promote=decision.passed, reason=decision.summary())
+    if decision.passed:
+        log.info("Version %s of %s is now @%s", version, cfg.tracking.model_name, cfg.tracking.champion_alias)
+    else:
+        log.warning("Version %s kept but not promoted: %s", version, decision.summary())
     return {
         "model_name": cfg.tracking.model_name,
         "version": version,
