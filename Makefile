@@ -6,9 +6,13 @@ STAMP := $(VENV)/.installed
 # -qq: errors only (pip here also reads local wheel folders and warns about each package).
 PIP := $(BIN)/pip install -qq
 
-.PHONY: setup run test test-all lock clean
+.PHONY: setup system-packages run test test-all lock clean
 
-setup: $(STAMP)
+setup: $(STAMP) system-packages
+
+# Debian's redis-server: the default engine of `task=stream` and its tests (they skip without it).
+system-packages:
+	@sh .ci/apt-install redis-server redis-server "the stream tests will skip"
 
 $(STAMP): requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
