@@ -90,7 +90,7 @@ def test_killed_consumer_restarts_with_nothing_lost_or_duplicated(redis_server, 
     os.killpg(first.process.pid, signal.SIGKILL)
     first.process.wait()
     first.stop()
-    at_kill = client.xlen("kill:out")
+    at_kill, in_flight = client.xlen("kill:out"), pending(client, "kill:in")  # delivered to k1, never acknowledged
     assert at_kill < total, "the consumer finished before it was killed: nothing was tested"
     second = Consumer(stream_store, args, "k1").wait_ready()
     try:
@@ -101,7 +101,7 @@ def test_killed_consumer_restarts_with_nothing_lost_or_duplicated(redis_server, 
     produced = output_ids(client, "kill:out")
     duplicates = sum(count - 1 for count in Counter(produced).values())
     print(f"kill and restart: events in {total}, predictions out {len(produced)}, duplicates {duplicates}, "
-          f"out before the kill {at_kill}, recovered by the restart {second.summary()['events']}")
+          f"out before the kill {at_kill}, pending at the kill {in_flight}, consumed after the restart {second.summary()['events']}")
     assert len(produced) == total and duplicates == 0 and sorted(produced) == sorted(ids)
 
 

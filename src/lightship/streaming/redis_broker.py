@@ -10,12 +10,13 @@ Reading, in order of priority:
 
 Committing runs one Lua script (atomic in Redis): per record, ``SET <output>:done:<input>:<event id>
 NX EX dedup_ttl_s`` and only when that key is new ``XADD`` the record; then ``XACK`` the events.
-A redelivered event therefore never writes a second prediction. The keys a script touches
-are not all declared, so a Redis Cluster needs the streams in one hash slot (``{tag}`` names).
+A redelivered event therefore never writes a second prediction. The per-event keys are not
+declared to the script, so a Redis Cluster needs all names in one hash slot (``{tag}`` names).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any, Optional, Sequence
@@ -25,18 +26,18 @@ from lightship.streaming.events import Event, OutputRecord
 
 log = logging.getLogger(__name__)
 
-# KEYS[1] input stream; ARGV: group, dedup key prefix, ttl, record count, then per record:
-# event id, target stream, field count (names and values), the fields; then the ids to acknowledge.
+# KEYS: input, output, dead-letter stream. ARGV: group, dedup key prefix, ttl, record count, then per record:
+# event id, target (2 = output, 3 = dead letters: an index into KEYS), its fields as a JSON list [name, value, ...];
+# then the ids to acknowledge.
 COMMIT = """
 local group, prefix, ttl, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local i, written = 5, 0
 for _ = 1, n do
-  local id, target, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  if redis.call('SET', prefix .. id, '1', 'NX', 'EX', ttl) then
-    redis.call('XADD', target, '*', unpack(ARGV, i + 3, i + 2 + count))
+  if redis.call('SET', prefix .. ARGV[i], '1', 'NX', 'EX', ttl) then
+    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', unpack(cjson.decode(ARGV[i + 2])))
     written = written + 1
   end
-  i = i + 3 + count
+  i = i + 3
 end
 if i <= #ARGV then
   redis.call('XACK', KEYS[1], group, unpack(ARGV, i, #ARGV))
@@ -82,6 +83,8 @@ class RedisStreams:
         self._ensure_group(redis.ResponseError)
         self._commit = self.client.register_script(COMMIT)
         self._dedup_prefix = f"{cfg.output}:done:{cfg.input}:"
+        self._keys = [self.input, str(cfg.output), str(cfg.dead_letter)]
+        self._targets = {str(cfg.output): 2, str(cfg.dead_letter): 3}
         self._recovering = True
         # Ids read and not yet committed: XAUTOCLAIM also returns this consumer's own idle entries.
         self._in_flight: set[str] = set()
@@ -133,11 +136,9 @@ class RedisStreams:
     def commit(self, records: Sequence[OutputRecord], events: Sequence[Event]) -> int:
         args: list[Any] = [self.group, self._dedup_prefix, int(self.cfg.dedup_ttl_s), len(records)]
         for record in records:
-            args += [record.event_id, record.target, 2 * len(record.fields)]
-            for name, value in record.fields.items():
-                args += [name, value]
+            args += [record.event_id, self._targets[record.target], json.dumps([part for pair in record.fields.items() for part in pair])]
         args += [event.id for event in events]
-        written = int(self._commit(keys=[self.input], args=args))
+        written = int(self._commit(keys=self._keys, args=args))
         self._in_flight.difference_update(event.id for event in events)
         return written
 
