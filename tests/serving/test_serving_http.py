@@ -54,7 +54,7 @@ BAD_BODIES = [
     (b'{"texts": []}', 422, "texts"),
     (b'{"texts": [""]}', 422, "texts[0]"),
     (b'{"texts": [{"t": 1}]}', 422, "texts[0]"),
-    (json.dumps({"texts": ["hi"] * 65}).encode(), 413, "texts"),
+    (json.dumps({"texts": ["hi"] * 65}).encode(), 422, "texts"),
     (json.dumps({"texts": ["x" * 1_100_000]}).encode(), 413, "body"),
 ]
 

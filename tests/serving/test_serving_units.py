@@ -27,7 +27,7 @@ LIMITS = dict(max_bytes=1000, max_texts=3, max_chars=10, truncate=True)
         (b'{"texts": ["a"], "extra": 1}', 422, "extra_field", "extra"),
         (b'{"texts": "a"}', 422, "wrong_type", "texts"),
         (b'{"texts": []}', 422, "empty_list", "texts"),
-        (b'{"texts": ["a", "b", "c", "d"]}', 413, "too_many_items", "texts"),
+        (b'{"texts": ["a", "b", "c", "d"]}', 422, "too_many_items", "texts"),
         (b'{"texts": ["a", 3]}', 422, "wrong_type", "texts[1]"),
         (b'{"texts": ["a", "  "]}', 422, "empty_text", "texts[1]"),
     ],

@@ -17,7 +17,7 @@ import time
 from typing import Any, Awaitable, Callable
 
 from lightship.monitoring.live import disabled_answer
-from lightship.serving.requests import Problem, validate_feedback, validate_predict
+from lightship.serving.requests import Problem, check_content_type, check_size, validate_feedback, validate_predict
 from lightship.serving.state import ServingState, current_state
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,10 @@ async def read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _declared_length(scope: Scope) -> int | None:
+def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
-        if key == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+        if key == name:
+            return value.decode("latin-1")
     return None
 
 
@@ -75,12 +72,16 @@ class LightshipHttpMiddleware:
         if scope["type"] != "http" or state is None:
             return await self.app(scope, receive, send)
         path, method = scope["path"].rstrip("/") or "/", scope["method"]
-        if path == "/model" and method == "GET":
+        if path in ("/model", "/drift") and method != "GET":
+            return await send_json(send, 405, {"error": f"{method} is not allowed on {path}", "reason": "method_not_allowed", "accepted": "GET"}, {"Allow": "GET"})
+        if path == "/model":
             return await send_json(send, 200, state.describe())
-        if path == "/drift" and method == "GET":
+        if path == "/drift":
             return await send_json(send, *(state.drift.http_answer() if state.drift else disabled_answer()))
+        if path == "/docs.json" and method == "GET":
+            return await self._faithful_docs(state, scope, receive, send)
         endpoint = ENDPOINTS.get(path)
-        if endpoint is None or method != "POST" or endpoint == "reload":
+        if endpoint is None or method != "POST":
             return await self.app(scope, receive, send)
         metrics = state.metrics
         if self.in_flight >= self.max_concurrency:
@@ -100,7 +101,9 @@ class LightshipHttpMiddleware:
     async def _handle(self, state: ServingState, endpoint: str, scope: Scope, receive: Receive, send: Send, started: float) -> None:
         serve = state.settings.serve
         try:
-            declared = _declared_length(scope)
+            check_content_type(_header(scope, b"content-type"))
+            declared_text = _header(scope, b"content-length")
+            declared = int(declared_text) if declared_text and declared_text.isdigit() else None
             if declared is not None and declared > serve.max_payload_bytes:
                 raw = b"x" * (serve.max_payload_bytes + 1)  # refuse without reading a body we will not use
             else:
@@ -110,6 +113,9 @@ class LightshipHttpMiddleware:
                 body = request.body()
                 validated = time.perf_counter()
                 state.ledger.note(next(_request_ids), request.texts, request.truncated, validated)
+            elif endpoint == "reload":  # takes no body: what came is dropped, so BentoML never parses it
+                check_size(raw, serve.max_payload_bytes)
+                body, validated = b"{}", time.perf_counter()
             else:
                 validate_feedback(raw, serve.max_payload_bytes, serve.max_texts_per_request)
                 body, validated = raw, time.perf_counter()
@@ -120,6 +126,26 @@ class LightshipHttpMiddleware:
         if state.metrics is not None:
             state.metrics.stage_seconds.labels("validation").observe(validated - started)
         await self.app(self._with_json_body(scope, body), self._replay(body, receive), self._shed_aware(send, state, endpoint))
+
+    async def _faithful_docs(self, state: ServingState, scope: Scope, receive: Receive, send: Send) -> None:
+        """BentoML's OpenAPI document, rewritten to what the service enforces (:mod:`lightship.serving.openapi`)."""
+        from lightship.serving.openapi import faithful_spec
+
+        answer: dict[str, Any] = {"status": 500, "body": b""}
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                answer["body"] += message.get("body", b"")
+
+        await self.app(scope, receive, capture)
+        if answer["status"] != 200:
+            return await send_json(send, answer["status"], {"error": "the OpenAPI document is not available", "reason": "no_document"})
+        model = state.holder.current
+        labels = list(model.labels) if model is not None else []
+        input_spec = getattr(model.runtime, "input_spec", None) if model is not None else None
+        await send_json(send, 200, faithful_spec(json.loads(answer["body"]), state.settings.serve, labels, input_spec))
 
     @staticmethod
     def _with_json_body(scope: Scope, body: bytes) -> Scope:

@@ -11,12 +11,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-_BODY_REASONS = ("payload_too_large", "invalid_utf8", "invalid_json", "wrong_type", "missing_field", "extra_field", "empty_list", "too_many_items")
+_BODY_REASONS = (
+    "unsupported_media_type", "payload_too_large", "invalid_utf8", "invalid_json", "wrong_type", "missing_field", "extra_field", "empty_list", "too_many_items",
+)
 # Every reason each endpoint can refuse a request for; pre-registered as metric labels.
 REASONS: dict[str, tuple[str, ...]] = {
     "predict": (*_BODY_REASONS, "empty_text", "text_too_long"),
     "feedback": (*_BODY_REASONS, "unknown_id", "duplicate_feedback", "unknown_label"),
-    "reload": ("unauthorized",),
+    "reload": ("unauthorized", "unsupported_media_type", "payload_too_large"),
 }
 
 
@@ -41,10 +43,24 @@ class PredictRequest:
         return json.dumps({"texts": self.texts}).encode("utf-8")
 
 
-def parse_json(raw: bytes, max_bytes: int) -> Any:
-    """Decode a body: size, UTF-8 and JSON, in that order."""
+def check_content_type(value: Optional[str]) -> None:
+    """Bodies are JSON: no ``Content-Type`` or ``application/json`` (``charset=utf-8`` allowed); anything else is a 415."""
+    if not value:
+        return
+    media_type, *params = [part.strip().lower() for part in value.split(";")]
+    charsets = [param.split("=", 1)[1].strip('" ') for param in params if param.startswith("charset=")]
+    if media_type != "application/json" or any(charset not in ("utf-8", "utf8") for charset in charsets):
+        raise Problem(415, "unsupported_media_type", "Content-Type", f"Content-Type '{value[:200]}' is not accepted", "Content-Type: application/json")
+
+
+def check_size(raw: bytes, max_bytes: int) -> None:
     if len(raw) > max_bytes:
         raise Problem(413, "payload_too_large", "body", f"request body is {len(raw)} bytes, over the limit", f"at most {max_bytes} bytes (serve.max_payload_bytes)")
+
+
+def parse_json(raw: bytes, max_bytes: int) -> Any:
+    """Decode a body: size, UTF-8 and JSON, in that order."""
+    check_size(raw, max_bytes)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -73,7 +89,7 @@ def _non_empty_list(value: Any, name: str, limit: int, example: str, limit_key: 
     if not value:
         raise Problem(422, "empty_list", name, f"'{name}' is empty", f"1 to {limit} items")
     if len(value) > limit:
-        raise Problem(413, "too_many_items", name, f"'{name}' has {len(value)} items", f"at most {limit} per request ({limit_key}); split the request")
+        raise Problem(422, "too_many_items", name, f"'{name}' has {len(value)} items", f"at most {limit} per request ({limit_key}); split the request")
     return value
 
 
@@ -90,7 +106,7 @@ def validate_predict(raw: bytes, max_bytes: int, max_texts: int, max_chars: int,
             raise Problem(422, "empty_text", where, f"{where} is empty or only whitespace", "a non-empty string")
         too_long = len(text) > max_chars
         if too_long and not truncate:
-            raise Problem(413, "text_too_long", where, f"{where} has {len(text)} characters", f"at most {max_chars} characters (serve.max_text_chars; serve.overlong=truncate cuts instead)")
+            raise Problem(422, "text_too_long", where, f"{where} has {len(text)} characters", f"at most {max_chars} characters (serve.max_text_chars; serve.overlong=truncate cuts instead)")
         request.texts.append(text[:max_chars])
         request.truncated.append(too_long)
     return request
