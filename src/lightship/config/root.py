@@ -55,6 +55,9 @@ class PredictConfig:
     text_column: str = "text"
     chunk_size: int = 1000
     output: str = "predictions.parquet"
+    # Output columns are <prefix>id, <prefix>label, <prefix>confidence, <prefix>p_<label>, <prefix>model_version;
+    # an input column with one of those names is refused (never overwritten).
+    output_prefix: str = "pred_"
 
 
 @dataclass

@@ -4,8 +4,11 @@ The model is named like the service's (``predict.model``, else ``$LIGHTSHIP_MODE
 the champion alias); the runtime and the per-batch scoring are the service's own, so a
 file scored here gets the same probabilities as ``POST /predict``. The input is streamed
 in ``predict.chunk_size`` rows; the output (``predict.output``, extension picks the
-format) lands in the run's output folder with the input's columns plus ``prediction_id``,
-``label``, ``confidence``, ``p_<label>`` per class and ``model_version``.
+format) lands in the run's output folder with the input's columns, unchanged, followed by
+the outputs, each named with ``predict.output_prefix`` (default ``pred_``): ``pred_id``,
+``pred_label``, ``pred_confidence``, ``pred_p_<label>`` per class and ``pred_model_version``.
+An input that already has a column with one of those names is refused before anything is
+written (so a ground-truth ``label`` column, or an earlier score, is never overwritten).
 """
 
 from __future__ import annotations
@@ -23,24 +26,42 @@ from lightship.errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 
-def score_frame(runtime: Any, frame: pd.DataFrame, text_column: str, batch_size: int, version: str) -> pd.DataFrame:
-    """The chunk with its predictions appended; rows with a missing or empty text get no label."""
+def output_names(prefix: str, labels: list[str]) -> list[str]:
+    """The columns ``task=predict`` adds, in order."""
+    return [f"{prefix}{name}" for name in ("id", "label", "confidence", *(f"p_{label}" for label in labels), "model_version")]
+
+
+def check_no_collision(frame: pd.DataFrame, prefix: str, labels: list[str], where: str) -> None:
+    """Refuse an input whose columns would be overwritten by the outputs."""
+    taken = [name for name in output_names(prefix, labels) if name in frame.columns]
+    if taken:
+        raise DataError(
+            f"{where}: column(s) {taken} would be overwritten by the predictions. Rename them, or set "
+            f"predict.output_prefix to a prefix no input column starts with (now '{prefix}')."
+        )
+
+
+def score_frame(
+    runtime: Any, frame: pd.DataFrame, text_column: str, batch_size: int, version: str, where: str = "input", prefix: str = "pred_"
+) -> pd.DataFrame:
+    """The chunk, unchanged, with the prediction columns after it; rows with a missing or empty text get no label."""
     from lightship.serving.scoring import score
 
+    check_no_collision(frame, prefix, runtime.labels, where)
     texts = frame[text_column]
     usable = texts.notna() & texts.astype(str).str.strip().astype(bool)
     batch_texts = texts[usable].astype(str).tolist()
     items = [item for start in range(0, len(batch_texts), batch_size) for item in score(runtime, batch_texts[start : start + batch_size]).items]
-    result = frame.copy()
-    result["prediction_id"], result["label"], result["confidence"] = None, None, float("nan")
-    result.loc[usable, "prediction_id"] = [item.id for item in items]
-    result.loc[usable, "label"] = [item.label for item in items]
-    result.loc[usable, "confidence"] = [item.confidence for item in items]
+    outputs = pd.DataFrame(index=frame.index)
+    outputs[f"{prefix}id"], outputs[f"{prefix}label"], outputs[f"{prefix}confidence"] = None, None, float("nan")
+    outputs.loc[usable, f"{prefix}id"] = [item.id for item in items]
+    outputs.loc[usable, f"{prefix}label"] = [item.label for item in items]
+    outputs.loc[usable, f"{prefix}confidence"] = [item.confidence for item in items]
     for label in runtime.labels:
-        result[f"p_{label}"] = float("nan")
-        result.loc[usable, f"p_{label}"] = [item.probabilities[label] for item in items]
-    result["model_version"] = version
-    return result
+        outputs[f"{prefix}p_{label}"] = float("nan")
+        outputs.loc[usable, f"{prefix}p_{label}"] = [item.probabilities[label] for item in items]
+    outputs[f"{prefix}model_version"] = version
+    return pd.concat([frame, outputs], axis=1)
 
 
 def _progress_total(path: Path) -> int | None:
@@ -85,10 +106,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             task = progress.add_task(source.name, total=_progress_total(source))
             for chunk in iter_table(source, chunk_size=int(spec.chunk_size)):
                 require_column(chunk, spec.text_column, "predict.text_column", source)
-                scored = score_frame(runtime, chunk, spec.text_column, int(serve.max_batch_size), resolved.version)
+                scored = score_frame(runtime, chunk, spec.text_column, int(serve.max_batch_size), resolved.version, str(source), spec.output_prefix)
                 sink.write(scored)
                 rows += len(chunk)
-                labelled += int(scored["label"].notna().sum())
+                labelled += int(scored[f"{spec.output_prefix}label"].notna().sum())
                 progress.update(task, advance=len(chunk))
     finally:
         sink.close()
