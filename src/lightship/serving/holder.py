@@ -5,6 +5,9 @@ the reference (one attribute assignment, atomic in Python) never affects a reque
 flight. A candidate is loaded and smoke-predicted off the request path; only a candidate
 that passes replaces the current model. A failure leaves the old model serving, is
 logged with its reason and counted (``lightship_model_swaps_total{outcome="failed"}``).
+The failed version is remembered: the watcher does not load it again (each try costs a
+download and a session build on the serving process) until the alias moves; a reload
+request (``POST /reload``) tries it again on purpose.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ class ModelHolder:
         self.on_change, self.on_outcome = on_change, on_outcome
         self.current: Optional[LoadedModel] = None
         self.last_outcome: Optional[SwapOutcome] = None
+        self.failed_version: Optional[str] = None  # the last version that failed to load, not retried by the watcher
         self._swap_lock = threading.Lock()
         self._stop = threading.Event()
         self._watcher: Optional[threading.Thread] = None
@@ -112,20 +116,28 @@ class ModelHolder:
         assert self.current is not None
         return self.current
 
-    def refresh(self, trigger: str) -> SwapOutcome:
-        """Load the version the reference names now if it differs from the one serving; swap on success."""
+    def refresh(self, trigger: str, retry_failed: bool = False) -> SwapOutcome:
+        """Load the version the reference names now if it differs from the one serving; swap on success.
+
+        A version that failed before is skipped until the reference names another one, unless ``retry_failed``.
+        """
         with self._swap_lock:
             serving = self.current.version if self.current else None
             try:
                 wanted = current_version(self.reference, self.tracking_uri)
             except Exception as exc:  # tracking store unreachable: keep serving
                 return self._report(SwapOutcome("failed", serving, f"cannot read {self.reference.text}: {exc}"), trigger)
+            if wanted != self.failed_version:
+                self.failed_version = None  # the alias moved: an earlier failure says nothing about this version
             if wanted is None or wanted == serving:
                 return SwapOutcome("unchanged", serving)
+            if wanted == self.failed_version and not retry_failed:
+                return SwapOutcome("unchanged", serving, f"version {wanted} failed to load before; waiting for the alias to move")
             log.info("%s: %s now names version %s (serving %s); loading it", trigger, self.reference.text, wanted, serving)
             try:
                 candidate = self.load(wanted)
             except Exception as exc:
+                self.failed_version = wanted
                 return self._report(SwapOutcome("failed", wanted, f"version {wanted} failed to load or pass the smoke prediction: {exc}"), trigger)
             self._install(candidate)
             return self._report(SwapOutcome("swapped", wanted, f"serving version {wanted} (was {serving})"), trigger)
@@ -157,7 +169,7 @@ class ModelHolder:
             while not self._stop.wait(min(tick_s, interval_s)):
                 poked = poke()
                 if poked or time.monotonic() >= next_check:
-                    self.refresh("reload request" if poked else "alias watcher")
+                    self.refresh("reload request" if poked else "alias watcher", retry_failed=poked)
                     next_check = time.monotonic() + interval_s
 
         self._watcher = threading.Thread(target=loop, name="lightship-alias-watcher", daemon=True)

@@ -121,7 +121,7 @@ class ServingState:
     def reload(self) -> SwapOutcome:
         """Check the reference now in this worker, and ask the other workers to do the same."""
         self.store.set_control(RELOAD_KEY, str(time.time_ns()))
-        return self.holder.refresh("reload endpoint")
+        return self.holder.refresh("reload endpoint", retry_failed=True)
 
     def _reload_requested(self) -> bool:
         generation = self.store.get_control(RELOAD_KEY)
