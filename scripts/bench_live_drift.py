@@ -32,8 +32,8 @@ def main() -> None:
     from lightship.config.validation import compose_config
     from lightship.data.synthetic import SyntheticTickets
     from lightship.monitoring.live import LiveDriftMonitor
-    from lightship.serving.runtime import OnnxTextClassifier
-    from lightship.serving.scoring import score
+    from lightship.inference.text import OnnxTextClassifier
+    from lightship.inference.scoring import score
 
     runtime = OnnxTextClassifier(args.bundle, intra_op_threads=1, inter_op_threads=1)
     model = SimpleNamespace(runtime=runtime, labels=runtime.labels, version="bench", resolved=SimpleNamespace(bundle=runtime.bundle))

@@ -99,14 +99,15 @@ def build_model(name: str, overrides: list[str], folder: Path, exporter: str) ->
     import torch
     from omegaconf import OmegaConf
 
-    from lightship.bundle import ONNX_FILE, start_bundle
+    from types import SimpleNamespace
+
+    from lightship.bundle import start_bundle
     from lightship.config.targets import instantiate
     from lightship.config.validation import compose_config
-    from lightship.export.onnx_export import export_onnx
     from lightship.export.parity import check_parity
     from lightship.export.quantize import INT8_FILE, fuse_and_verify, quantize_int8
-    from lightship.serving.runtime import OnnxTextClassifier
-    from lightship.tasks.train import write_reference_profile
+    from lightship.inference import load_runtime
+    from lightship.release.pipeline import write_reference_profile
 
     cfg = compose_config([*overrides, f"export.exporter={exporter}"])
     allowed = list(cfg.allowed_targets)
@@ -114,17 +115,18 @@ def build_model(name: str, overrides: list[str], folder: Path, exporter: str) ->
     spec = instantiate(cfg.model, allowed)
     tokenizer = spec.build_tokenizer(data.train["text"].tolist())
     classifier = spec.build_classifier(data.labels, tokenizer).eval()
-    bundle = start_bundle(folder / "bundle", data.labels, spec.max_length, None, {"name": name, "spec": cfg.model._target_},
-                          OmegaConf.to_yaml(cfg, resolve=True))
+    fitted = SimpleNamespace(classifier=classifier, tokenizer=tokenizer)
+    bundle = start_bundle(folder / "bundle", data.labels, None, {"name": name, "spec": cfg.model._target_},
+                          OmegaConf.to_yaml(cfg, resolve=True), **spec.bundle_fields(fitted, data))
     started = time.perf_counter()
-    export_onnx(classifier, tokenizer, data.train["text"].tolist(), bundle.path / ONNX_FILE, spec.max_length, cfg.export.opset, exporter)
-    tokenizer.save_pretrained(str(bundle.tokenizer_dir))
+    spec.export(fitted, data, bundle, cfg.export)
     held_out = data.test["text"].tolist()
+    reference = spec.reference(fitted, load_runtime(bundle))
     fusion = fuse_and_verify(bundle, lambda graph: check_parity(
-        classifier, OnnxTextClassifier(bundle, graph=graph), held_out, list(cfg.export.parity_batch_sizes), cfg.export.atol, 0.99),
+        reference, load_runtime(bundle, graph=graph), held_out, list(cfg.export.parity_batch_sizes), cfg.export.atol, 0.99),
         classifier)
     quantize_int8(bundle.onnx_path, bundle.path / INT8_FILE)
-    fp32 = OnnxTextClassifier(bundle)
+    fp32 = load_runtime(bundle)
     profile = write_reference_profile(cfg, fp32, data, bundle)
     # Untrained head: the accuracy gate has nothing to measure, so the int8 graph is accepted for timing.
     bundle.update(fusion=fusion.to_dict(), reference_profile=profile,
@@ -163,7 +165,7 @@ def torch_predictor(classifier: Any, tokenizer: Any, max_length: int, device: st
 
 
 def ort_predictor(runtime: Any) -> Callable[[list[str]], Any]:
-    from lightship.serving.scoring import score
+    from lightship.inference.scoring import score
 
     return lambda texts: score(runtime, texts)
 
@@ -188,7 +190,8 @@ def cuda_rows(model: str, built: dict, texts: list[str], batch_sizes: list[int])
     import onnxruntime as ort
     import torch
 
-    from lightship.serving.runtime import CUDA, OnnxTextClassifier
+    from lightship.inference.runtime import CUDA
+    from lightship.inference.text import OnnxTextClassifier
 
     rows: list[Row] = []
     notes = []
@@ -311,7 +314,7 @@ class Report:
 def run(plan: Plan, workdir: Path, servers: bool, served_precision: str) -> Report:
     from transformers import AutoTokenizer
 
-    from lightship.serving.runtime import OnnxTextClassifier
+    from lightship.inference.text import OnnxTextClassifier
 
     report = Report(machine(), " ".join(["python", "scripts/bench_serving.py", *sys.argv[1:]]))
     for model, overrides in plan.models.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lightship.serving.scoring import plan_batches, score
+from lightship.inference.scoring import plan_batches, score
 
 TEXTS = [
     "card charged twice",
@@ -19,7 +19,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def runtime(smoke_run: dict):
-    from lightship.serving.runtime import OnnxTextClassifier
+    from lightship.inference.text import OnnxTextClassifier
 
     return OnnxTextClassifier(smoke_run["bundle"])
 
@@ -45,7 +45,7 @@ def test_a_text_over_the_token_cap_gets_its_own_batch() -> None:
 
 
 def test_padding_to_the_longest_gives_the_same_probabilities_as_fixed_padding(runtime) -> None:
-    from lightship.serving.runtime import softmax
+    from lightship.inference.runtime import softmax
 
     fixed = runtime.tokenizer(TEXTS, padding="max_length", truncation=True, max_length=runtime.bundle.max_length, return_tensors="np")
     logits, _ = runtime.run({name: fixed[name].astype(np.int64) for name in ("input_ids", "attention_mask")})

@@ -12,7 +12,7 @@ from mlflow import MlflowClient
 from lightship_testing import sqlite_uri, train
 from lightship.bundle import Bundle
 from lightship.errors import ExportError
-from lightship.serving.runtime import OnnxTextClassifier
+from lightship.inference.text import OnnxTextClassifier
 from lightship.tracking.registry import TAG_REASON, TAG_STATUS
 
 

@@ -38,7 +38,7 @@ def test_training_records_int8_and_fusion_in_the_bundle_and_the_registry(smoke_r
 def test_int8_serves_when_accepted(smoke_run: dict) -> None:
     import numpy as np
 
-    from lightship.serving.runtime import OnnxTextClassifier
+    from lightship.inference.text import OnnxTextClassifier
 
     if not (Path(smoke_run["bundle"]) / INT8_FILE).is_file():
         pytest.skip("the smoke model's int8 graph was refused by the gate")
@@ -55,19 +55,20 @@ def test_a_graph_over_the_threshold_is_refused_and_fp32_serves(smoke_run: dict, 
     from lightship.bundle import Bundle
     from lightship.config.targets import instantiate
     from lightship.config.validation import compose_config
-    from lightship.serving.runtime import OnnxTextClassifier
-    from lightship.tasks.train import faster_graphs
+    from lightship.inference.text import OnnxTextClassifier
+    from lightship.release.pipeline import faster_graphs
 
     cfg = compose_config(["experiment=smoke", "export.optimize=false", "export.max_int8_accuracy_drop=-1"])
     data = instantiate(cfg.data, list(cfg.allowed_targets), seed=cfg.seed).prepare()
     folder = shutil.copytree(smoke_run["bundle"], tmp_path / "bundle")
     (folder / INT8_FILE).unlink(missing_ok=True)
     bundle = Bundle.load(folder)
-    _, fields = faster_graphs(cfg, None, data, bundle, OnnxTextClassifier(bundle))
+    spec = instantiate(cfg.model, list(cfg.allowed_targets))
+    _, fields = faster_graphs(cfg, spec, None, data, bundle, OnnxTextClassifier(bundle), None)
     bundle.update(**fields)
     assert fields["int8"]["accepted"] is False and fields["int8"]["file"] is None
     assert not (folder / INT8_FILE).exists()
-    with caplog.at_level("WARNING", logger="lightship.serving.runtime"):
+    with caplog.at_level("WARNING", logger="lightship.inference.runtime"):
         served = OnnxTextClassifier(folder, precision="int8")
     assert served.precision == "fp32" and served.graph_path == bundle.onnx_path
     assert "fp32 graph serves" in caplog.text and "max_int8_accuracy_drop=-1" in caplog.text

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from lightship_testing import sqlite_uri, train
-from lightship.serving.runtime import OnnxTextClassifier
+from lightship.inference.text import OnnxTextClassifier
 
 # Slow enough per epoch that the kill lands while training is still running.
 OVERRIDES = ["data.n_rows=2500", "model.hidden_size=64", "trainer.max_epochs=3", "export.exporter=torchscript"]

@@ -2,10 +2,14 @@
 
 Layout::
 
-    manifest.json       labels, max length, inputs/outputs, metrics, parity, lineage
-    model.onnx          the graph (dynamic batch and sequence axes)
-    tokenizer/          the tokenizer, saved with ``save_pretrained``
+    manifest.json       labels, input (kind and schema), graph inputs/outputs, metrics, parity, lineage
+    model.onnx          the graph (dynamic batch axis; text graphs also a dynamic sequence axis)
+    tokenizer/          text bundles: the tokenizer, saved with ``save_pretrained``
     config.yaml         the resolved config of the run that made it
+
+The manifest's ``input`` block says what the model takes: ``{"kind": "text", "max_length": N}``
+or ``{"kind": "tabular", "columns": [{"name", "type", "nullable", "categories"}, ...]}``.
+Bundles written before the block existed are text bundles.
 
 Serving loads a bundle and nothing else, so training and serving cannot disagree on
 preprocessing or on the label map.
@@ -36,11 +40,13 @@ class Bundle:
         manifest_path = folder / MANIFEST
         if not manifest_path.is_file():
             raise LightshipError(f"{folder}: not a lightship bundle (no {MANIFEST}).")
-        manifest = json.loads(manifest_path.read_text())
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise LightshipError(f"{manifest_path}: not valid JSON ({exc}); the bundle is corrupt or truncated.") from exc
         bundle = cls(folder, manifest)
-        for required in (bundle.onnx_path, bundle.tokenizer_dir):
-            if not required.exists():
-                raise LightshipError(f"{folder}: incomplete bundle, {required.name} is missing.")
+        if not bundle.onnx_path.exists():
+            raise LightshipError(f"{folder}: incomplete bundle, {bundle.onnx_path.name} is missing.")
         return bundle
 
     @property
@@ -60,6 +66,15 @@ class Bundle:
         return int(self.manifest["max_length"])
 
     @property
+    def input(self) -> dict[str, Any]:
+        """What the model takes (see the module docstring); text for bundles older than the field."""
+        return self.manifest.get("input") or {"kind": "text", "max_length": self.manifest.get("max_length")}
+
+    @property
+    def input_kind(self) -> str:
+        return str(self.input["kind"])
+
+    @property
     def high_risk_label(self) -> str | None:
         return self.manifest.get("high_risk_label")
 
@@ -75,20 +90,14 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
     return path
 
 
-def start_bundle(folder: Path, labels: list[str], max_length: int, high_risk_label: str | None, model: dict, config_yaml: str) -> Bundle:
-    """Create the folder with the manifest's fixed fields and the resolved config."""
-    from lightship.export.onnx_export import INPUT_NAMES, OUTPUT_NAMES
+def start_bundle(folder: Path, labels: list[str], high_risk_label: str | None, model: dict, config_yaml: str, **fields: Any) -> Bundle:
+    """Create the folder with the manifest's fixed fields and the resolved config.
 
+    ``fields`` come from the model spec (``bundle_fields``): at least ``input`` (kind and
+    schema), ``inputs`` and ``outputs`` (the graph's names), plus kind-specific extras.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CONFIG_FILE).write_text(config_yaml)
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "labels": labels,
-        "max_length": max_length,
-        "high_risk_label": high_risk_label,
-        "inputs": INPUT_NAMES,
-        "outputs": OUTPUT_NAMES,
-        "model": model,
-    }
+    manifest = {"format_version": FORMAT_VERSION, "labels": labels, "high_risk_label": high_risk_label, "model": model, **fields}
     write_manifest(folder, manifest)
     return Bundle(folder, manifest)

@@ -32,7 +32,7 @@ def events(path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def loaded(smoke_run: dict) -> SimpleNamespace:
     """What the monitor reads from the service's ``LoadedModel``."""
-    from lightship.serving.runtime import OnnxTextClassifier
+    from lightship.inference.text import OnnxTextClassifier
 
     runtime = OnnxTextClassifier(smoke_run["bundle"])
     return SimpleNamespace(runtime=runtime, labels=runtime.labels, version="1",
@@ -52,7 +52,7 @@ def monitor_for(tmp_path: Path, *overrides: str):
 
 
 def feed(monitor, model, batch_texts: list[str], batch_size: int = 16) -> None:
-    from lightship.serving.scoring import score
+    from lightship.inference.scoring import score
 
     for start in range(0, len(batch_texts), batch_size):
         chunk = batch_texts[start:start + batch_size]
@@ -103,7 +103,7 @@ def test_a_bundle_without_profile_is_not_monitored_and_says_why(tmp_path, loaded
 
 
 def test_observe_costs_microseconds(tmp_path, loaded) -> None:
-    from lightship.serving.scoring import score
+    from lightship.inference.scoring import score
 
     monitor, _ = monitor_for(tmp_path)
     batch_texts = texts(32, seed=5)

@@ -23,7 +23,7 @@ def predict(server, texts, **kwargs) -> httpx.Response:
 
 
 def test_predict_matches_in_process_runtime(server, smoke_run: dict) -> None:
-    from lightship.serving.runtime import OnnxTextClassifier
+    from lightship.inference.text import OnnxTextClassifier
 
     response = predict(server, TEXTS)
     assert response.status_code == 200, response.text

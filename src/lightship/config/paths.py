@@ -6,3 +6,16 @@ from pathlib import Path
 # config is found from any working directory.
 CONFIG_DIR: Path = Path(__file__).resolve().parent.parent / "conf"
 CONFIG_NAME = "config"
+
+
+def output_dir() -> Path:
+    """Where a run writes: ``hydra.runtime.output_dir`` inside a Hydra app; ``outputs/<timestamp>`` when called directly."""
+    from datetime import datetime
+
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        return Path(HydraConfig.get().runtime.output_dir)
+    folder = (Path("outputs") / datetime.now().strftime("%Y-%m-%d/%H-%M-%S-%f")).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

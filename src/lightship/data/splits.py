@@ -1,11 +1,15 @@
-"""Validated train/val/test splits of a labelled text frame (by time when a time column exists)."""
+"""Validated train/val/test splits of a labelled frame (by time when a time column exists).
+
+Text frames have ``text``/``label`` (and ``time``); tabular frames have their feature
+columns instead of ``text``, described by ``SplitData.input`` (the bundle's ``input`` block).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import pandas as pd
 
@@ -27,15 +31,17 @@ class SplitData:
     source: str
     fingerprint: str
     report: dict = field(default_factory=dict)
+    # What the model takes: {"kind": "text"} or the tabular schema (kind, columns with types and categories).
+    input: dict = field(default_factory=lambda: {"kind": "text"})
 
     @property
     def label_to_id(self) -> dict[str, int]:
         return {name: index for index, name in enumerate(self.labels)}
 
 
-def fingerprint(frame: pd.DataFrame) -> str:
-    """A stable SHA-256 of the rows (text, label and time when present), for lineage."""
-    columns = [column for column in (TEXT, LABEL, TIME) if column in frame.columns]
+def fingerprint(frame: pd.DataFrame, feature_columns: Sequence[str] = ()) -> str:
+    """A stable SHA-256 of the rows (text or feature columns, label and time when present), for lineage."""
+    columns = [column for column in (TEXT, *feature_columns, LABEL, TIME) if column in frame.columns]
     hashed = pd.util.hash_pandas_object(frame[columns].astype(str), index=False).to_numpy()
     return "sha256:" + hashlib.sha256(hashed.tobytes()).hexdigest()
 
@@ -61,10 +67,12 @@ def split_frame(
     source: str,
     min_rows_per_class: int,
     report: Optional[dict] = None,
+    input_spec: Optional[dict] = None,
 ) -> SplitData:
     """Split by time (oldest to train, newest to test) when ``time`` exists, else stratified at random.
 
     ``train_fraction`` keeps a seeded, stratified share of the train split (learning curves).
+    ``input_spec`` describes the model's input (default: text).
     """
     if not 0 < val_fraction < 1 or not 0 < test_fraction < 1 or val_fraction + test_fraction >= 1:
         raise DataError(
@@ -108,6 +116,7 @@ def split_frame(
         test=test.reset_index(drop=True),
         labels=labels,
         source=source,
-        fingerprint=fingerprint(frame),
+        fingerprint=fingerprint(frame, [column["name"] for column in (input_spec or {}).get("columns", [])]),
         report=report,
+        input=dict(input_spec or {"kind": "text"}),
     )

@@ -1,4 +1,4 @@
-"""Export a :class:`TextClassifier` to ONNX with dynamic batch and sequence axes.
+"""Export a PyTorch classifier to ONNX with a dynamic batch axis (and, for text, a dynamic sequence axis).
 
 Two outputs: ``logits`` and ``sentence_embedding`` (the mean-pooled last hidden layer,
 which drift monitoring watches). The default exporter is torch's ``torch.export``-based
@@ -28,30 +28,41 @@ def export_onnx(
     classifier: Any, tokenizer: Any, sample_texts: Sequence[str], path: Path, max_length: int, opset: int, exporter: str
 ) -> Path:
     """Write ``path`` (a single self-contained .onnx file) and check it with ``onnx.checker``."""
+    sample = tokenizer(list(sample_texts[:4]), padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    args = (sample["input_ids"], sample["attention_mask"])
+    return export_module(classifier, args, INPUT_NAMES, OUTPUT_NAMES, {"sequence": (2, max(max_length, 3))}, path, opset, exporter)
+
+
+def export_module(
+    module: Any, args: tuple, input_names: Sequence[str], output_names: Sequence[str], second_axis: dict[str, tuple[int, int]],
+    path: Path, opset: int, exporter: str,
+) -> Path:
+    """Export ``module`` with a dynamic batch axis on every input and output (and, when ``second_axis`` names one,
+    a dynamic axis 1 on every input between its bounds); check the file with ``onnx.checker``."""
     import onnx
     import torch
 
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    classifier.eval()
-    sample = tokenizer(list(sample_texts[:4]), padding=True, truncation=True, max_length=max_length, return_tensors="pt")
-    args = (sample["input_ids"], sample["attention_mask"])
+    module.eval()
     path.parent.mkdir(parents=True, exist_ok=True)
+    axis_name, bounds = next(iter(second_axis.items()), (None, None))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             if exporter == "dynamo":
-                batch, sequence = torch.export.Dim("batch", min=1), torch.export.Dim("sequence", min=2, max=max(max_length, 3))
-                shapes = {name: {0: batch, 1: sequence} for name in INPUT_NAMES}
+                batch = torch.export.Dim("batch", min=1)
+                second = torch.export.Dim(axis_name, min=bounds[0], max=bounds[1]) if axis_name else None
+                shapes = tuple({0: batch, **({1: second} if second is not None else {})} for _ in input_names)
                 torch.onnx.export(
-                    classifier, args, str(path), input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
+                    module, args, str(path), input_names=list(input_names), output_names=list(output_names),
                     dynamic_shapes=shapes, dynamo=True, opset_version=opset, external_data=False, verbose=False,
                 )
             else:
-                axes = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES}
-                axes.update({name: {0: "batch"} for name in OUTPUT_NAMES})
+                axes = {name: {0: "batch", **({1: axis_name} if axis_name else {})} for name in input_names}
+                axes.update({name: {0: "batch"} for name in output_names})
                 torch.onnx.export(
-                    classifier, args, str(path), input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
+                    module, args, str(path), input_names=list(input_names), output_names=list(output_names),
                     dynamic_axes=axes, dynamo=False, opset_version=opset,
                 )
         except Exception as exc:  # exporters raise many internal types

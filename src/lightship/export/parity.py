@@ -1,9 +1,15 @@
-"""Parity: ONNX Runtime must compute what the PyTorch model computes, on several batch shapes."""
+"""Parity: ONNX Runtime must compute what the trained model computes, on several batch shapes.
+
+The trained side is a *reference*: a callable from a batch of raw inputs (texts, rows) to
+``(logits, embedding)``, given by the model spec. Both sides start from the same raw
+inputs, so for tabular graphs, whose preprocessing lives inside the graph, the check
+covers the preprocessing too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -31,31 +37,46 @@ class ParityReport:
         return {**asdict(self), "passed": self.passed}
 
 
+class TorchReference:
+    """A PyTorch module (eval mode, no grad) on the arrays ``encode`` makes of a raw batch."""
+
+    def __init__(self, module: Any, encode: Callable[[Sequence[Any]], dict[str, np.ndarray]]) -> None:
+        self.module, self.encode = module, encode
+
+    def __call__(self, batch: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        self.module.eval()
+        with torch.no_grad():
+            logits, embedding = self.module(*(torch.from_numpy(array) for array in self.encode(batch).values()))
+        return logits.numpy(), embedding.numpy()
+
+
+def _max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)).max(initial=0.0))
+
+
 def check_parity(
-    classifier: Any, runtime: Any, texts: Sequence[str], batch_sizes: Sequence[int], atol: float, min_argmax_agreement: float
+    reference: Callable[[Sequence[Any]], tuple[np.ndarray, np.ndarray]], runtime: Any, inputs: Sequence[Any],
+    batch_sizes: Sequence[int], atol: float, min_argmax_agreement: float,
 ) -> ParityReport:
-    """Compare PyTorch (eval mode) and ONNX Runtime on consecutive held-out batches of each size.
+    """Compare the reference and ONNX Runtime on consecutive held-out batches of each size.
 
-    Both sides get the same token ids (the runtime's own tokenization), so the check
-    covers the graph, not the tokenizer.
+    ``shapes`` records the first graph input's shape per batch (rows, and tokens for text).
     """
-    import torch
-
-    classifier.eval()
     worst_logits = worst_embedding = 0.0
     agree = total = 0
     shapes: list[list[int]] = []
     start = 0
     for size in batch_sizes:
-        batch = list(texts[start : start + size]) or list(texts[:size])
+        batch = list(inputs[start : start + size]) or list(inputs[:size])
         start += size
         encoded = runtime.encode(batch)
         ort_logits, ort_embedding = runtime.run(encoded)
-        with torch.no_grad():
-            logits, embedding = classifier(torch.from_numpy(encoded["input_ids"]), torch.from_numpy(encoded["attention_mask"]))
-        worst_logits = max(worst_logits, float(np.abs(logits.numpy() - ort_logits).max()))
-        worst_embedding = max(worst_embedding, float(np.abs(embedding.numpy() - ort_embedding).max()))
-        agree += int((logits.numpy().argmax(-1) == ort_logits.argmax(-1)).sum())
+        logits, embedding = reference(batch)
+        worst_logits = max(worst_logits, _max_abs_diff(logits, ort_logits))
+        worst_embedding = max(worst_embedding, _max_abs_diff(embedding, ort_embedding))
+        agree += int((np.asarray(logits).argmax(-1) == ort_logits.argmax(-1)).sum())
         total += len(batch)
-        shapes.append(list(encoded["input_ids"].shape))
+        shapes.append(list(next(iter(encoded.values())).shape))
     return ParityReport(worst_logits, worst_embedding, agree / max(total, 1), atol, min_argmax_agreement, shapes)

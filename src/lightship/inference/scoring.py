@@ -1,9 +1,11 @@
-"""Score a list of texts with one loaded model, timing each stage.
+"""Score one request batch with one loaded model, timing each stage.
 
-Shared by the BentoML service (one adaptive batch at a time) and ``task=predict``
-(one chunk at a time), so both compute exactly the same thing.
+Shared by the BentoML service (one adaptive batch at a time), ``task=predict`` (one chunk
+at a time) and the stream consumer, so all compute exactly the same thing. Each runtime
+class scores its own input kind (``runtime.score``); :func:`score` is the one entry point,
+:func:`scored_items` the shared post-processing, :func:`score_texts` the text runtime's.
 
-Length-aware batching: texts are tokenized once and each model batch is padded to its
+Text, length-aware batching: texts are tokenized once and each model batch is padded to its
 own longest text, never to the model's max length. When a batch would exceed
 ``max_rows`` texts or ``max_tokens`` padded tokens (rows x longest), the texts are
 sorted by length and cut into batches of similar length, so one long text does not make
@@ -15,25 +17,25 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from lightship.serving.runtime import OnnxTextClassifier, softmax
+from lightship.inference.runtime import softmax
 
 
 @dataclass
-class ScoredText:
+class ScoredItem:
     id: str
     label: str
     confidence: float
     probabilities: dict[str, float]
-    tokens: int
+    tokens: int = 0
 
 
 @dataclass
 class ScoredBatch:
-    items: list[ScoredText]
+    items: list[ScoredItem]
     rows: int
     padded_tokens: int
     seconds: dict[str, float] = field(default_factory=dict)
@@ -43,6 +45,8 @@ class ScoredBatch:
     encoded: dict[str, np.ndarray] = field(default_factory=dict)
     # Model runs this batch took (more than one when length grouping split it under the row / token caps).
     model_batches: int = 1
+    # Per input column, how many values the model had never seen in training (tabular: categories that go to the unknown bucket).
+    unseen: dict[str, int] = field(default_factory=dict)
 
 
 def plan_batches(lengths: Sequence[int], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> list[list[int]]:
@@ -67,7 +71,7 @@ def plan_batches(lengths: Sequence[int], max_rows: Optional[int] = None, max_tok
     return batches + [current] if current else batches
 
 
-def _run_plan(runtime: OnnxTextClassifier, plan: list[list[int]], inputs: list[dict[str, np.ndarray]], rows: int) -> tuple[np.ndarray, np.ndarray]:
+def _run_plan(runtime: Any, plan: list[list[int]], inputs: list[dict[str, np.ndarray]], rows: int) -> tuple[np.ndarray, np.ndarray]:
     """Run each planned batch and put logits and embeddings back in request order."""
     logits = embeddings = None
     for batch, encoded in zip(plan, inputs):
@@ -81,8 +85,23 @@ def _run_plan(runtime: OnnxTextClassifier, plan: list[list[int]], inputs: list[d
     return logits, embeddings
 
 
-def score(runtime: OnnxTextClassifier, texts: Sequence[str], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> ScoredBatch:
-    """Tokenize, run and post-process ``texts`` (see the module docstring); ``seconds`` holds each stage's time."""
+def score(runtime: Any, inputs: Sequence[Any], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> ScoredBatch:
+    """Score ``inputs`` with ``runtime`` (any input kind); ``seconds`` holds each stage's time."""
+    return runtime.score(inputs, max_rows, max_tokens)
+
+
+def scored_items(probabilities: np.ndarray, labels: Sequence[str], tokens: Optional[Sequence[int]] = None) -> list[ScoredItem]:
+    """One answer per row: a fresh id, the best label, its confidence and every class's probability."""
+    counts = tokens if tokens is not None else [0] * len(probabilities)
+    items = []
+    for row, n_tokens in zip(probabilities, counts):
+        best = int(row.argmax())
+        items.append(ScoredItem(str(uuid.uuid4()), labels[best], float(row[best]), {label: float(p) for label, p in zip(labels, row)}, int(n_tokens)))
+    return items
+
+
+def score_texts(runtime: Any, texts: Sequence[str], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> ScoredBatch:
+    """Tokenize, run and post-process ``texts`` (see the module docstring)."""
     started = time.perf_counter()
     ids = runtime.tokenize(texts)
     plan = plan_batches([len(row) for row in ids], max_rows, max_tokens)
@@ -93,14 +112,7 @@ def score(runtime: OnnxTextClassifier, texts: Sequence[str], max_rows: Optional[
     logits, embeddings = _run_plan(runtime, plan, inputs, len(ids))
     inferred = time.perf_counter()
     probabilities = softmax(logits.astype(np.float64))
-    labels = runtime.labels
-    tokens = [len(row) for row in ids]
-    items = []
-    for row, n_tokens in zip(probabilities, tokens):
-        best = int(row.argmax())
-        items.append(
-            ScoredText(str(uuid.uuid4()), labels[best], float(row[best]), {label: float(p) for label, p in zip(labels, row)}, int(n_tokens))
-        )
+    items = scored_items(probabilities, runtime.labels, [len(row) for row in ids])
     done = time.perf_counter()
     seconds = {"tokenize": tokenized - started, "inference": inferred - tokenized, "postprocess": done - inferred}
     padded = sum(int(batch["input_ids"].size) for batch in inputs)

@@ -1,4 +1,9 @@
-"""The model-spec base class: what every ``model`` option knows how to build."""
+"""The text model-spec base class: what every text ``model`` option (Lightning, transformers) knows how to build.
+
+It implements :class:`lightship.models.protocol.ReleaseSpec` for the Lightning text family
+(tiny_bert, minilm, hf): Lightning fit, tokenizer + ONNX graph export, parity against
+the PyTorch module on the runtime's own token ids.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,9 @@ class ModelSpec:
     and carries the optimisation settings (``lr``, ``weight_decay``, ``warmup_ratio``,
     ``class_weighting``) that the Lightning module uses.
     """
+
+    fusable = True
+    quantizable = True
 
     def __init__(
         self,
@@ -46,11 +54,48 @@ class ModelSpec:
         raise NotImplementedError
 
     def class_weights(self, label_ids: np.ndarray, n_classes: int) -> np.ndarray | None:
-        """Loss weights per class: ``balanced`` = inverse frequency, ``sqrt`` = its square root."""
-        if self.class_weighting == "none":
-            return None
-        counts = np.bincount(label_ids, minlength=n_classes).astype(float)
-        weights = counts.sum() / (n_classes * np.maximum(counts, 1.0))
-        if self.class_weighting == "sqrt":
-            weights = np.sqrt(weights)
-        return weights / weights.mean()
+        """Loss weights per class (see :func:`class_weights`)."""
+        return class_weights(self.class_weighting, label_ids, n_classes)
+
+    # -- the release pipeline's protocol (lightship.models.protocol.ReleaseSpec) -------------
+    def fit(self, data: Any, context: Any) -> Any:
+        from lightship.training.fit import fit
+
+        return fit(self, data, context.trainer_cfg, context.data_cfg, context.seed, context.checkpoint_dir, context.loggers,
+                   context.resume_from, extra_callbacks=context.extra_callbacks)
+
+    def bundle_fields(self, fit_result: Any, data: Any) -> dict[str, Any]:
+        from lightship.export.onnx_export import INPUT_NAMES, OUTPUT_NAMES
+
+        head_fraction = getattr(self, "truncation_head_fraction", 1.0)
+        return {"input": {"kind": "text", "max_length": self.max_length}, "max_length": self.max_length,
+                "truncation_head_fraction": head_fraction, "inputs": INPUT_NAMES, "outputs": OUTPUT_NAMES}
+
+    def export(self, fit_result: Any, data: Any, bundle: Any, export_cfg: Any) -> None:
+        """The graph (see :mod:`lightship.export.onnx_export`) and the tokenizer beside it."""
+        from lightship.data.splits import TEXT
+        from lightship.export.onnx_export import export_onnx
+
+        export_onnx(fit_result.classifier, fit_result.tokenizer, data.train[TEXT].tolist(), bundle.onnx_path, bundle.max_length,
+                    export_cfg.opset, export_cfg.exporter.value)
+        fit_result.tokenizer.save_pretrained(str(bundle.tokenizer_dir))
+
+    def reference(self, fit_result: Any, runtime: Any) -> Any:
+        """The PyTorch module on the runtime's own token ids (the check covers the graph, not the tokenizer)."""
+        from lightship.export.parity import TorchReference
+
+        return TorchReference(fit_result.classifier, runtime.encode)
+
+    def size(self, fit_result: Any) -> int:
+        return int(sum(p.numel() for p in fit_result.classifier.parameters()))
+
+
+def class_weights(mode: str, label_ids: np.ndarray, n_classes: int) -> np.ndarray | None:
+    """Loss weights per class: ``balanced`` = inverse frequency, ``sqrt`` = its square root, ``none``."""
+    if mode == "none":
+        return None
+    counts = np.bincount(label_ids, minlength=n_classes).astype(float)
+    weights = counts.sum() / (n_classes * np.maximum(counts, 1.0))
+    if mode == "sqrt":
+        weights = np.sqrt(weights)
+    return weights / weights.mean()

@@ -2,14 +2,14 @@
 
 Each worker runs one :class:`LiveDriftMonitor`. The request path only calls
 :meth:`LiveDriftMonitor.observe`, which appends a reference to the batch the model
-already computed (probabilities, sentence embedding, token ids) to a bounded queue:
+already computed (probabilities, embedding, token ids or raw rows) to a bounded queue:
 no feature is computed and no lock is waited on there. A daemon thread wakes every
 ``drift.check_interval_s``, turns the queued batches into feature rows
 (:class:`lightship.monitoring.model_features.ModelFeatures`, the same code as training
 and ``task=drift``), feeds them to a :class:`LiveWindow` (``drift.window``) and, each
 time a window is due, runs the ``drift`` group's detector and publishes the verdict:
 
-- Prometheus (:class:`lightship.serving.telemetry.DriftMetrics`): ``lightship_drift_detected``,
+- Prometheus (``metrics``, the service passes its ``DriftMetrics``): ``lightship_drift_detected``,
   ``lightship_drift_statistic{feature}``, ``lightship_drift_p_value{feature}``,
   ``lightship_drift_windows_total{drifted}``;
 - one JSON line per window appended to ``drift.events_log`` (``time``, ``timestamp``,
@@ -38,7 +38,6 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from lightship.monitoring.drift.windows import LiveWindow
-from lightship.monitoring.text_features import prediction_columns
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +65,6 @@ def replace_file(path: Path, text: str) -> None:
     os.replace(handle.name, path)
 
 
-def batch_predictions(outputs: Any, unk_token_id: Optional[int]) -> Any:
-    """A scored batch's outputs (``serving.scoring.ScoredBatch``) as runtime ``Predictions``."""
-    from lightship.serving.runtime import Predictions
-
-    input_ids, mask = outputs.encoded["input_ids"], outputs.encoded["attention_mask"].astype(bool)
-    unknown = ((input_ids == unk_token_id) & mask).sum(axis=1) if unk_token_id is not None else np.zeros(len(mask), int)
-    return Predictions(outputs.probabilities, outputs.embeddings, mask.sum(axis=1), unknown)
-
-
 class LiveDriftMonitor:
     """One worker's drift monitor (see the module docstring).
 
@@ -100,12 +90,12 @@ class LiveDriftMonitor:
         self._thread: Optional[threading.Thread] = None
 
     # -- request path ----------------------------------------------------------------------
-    def observe(self, model: Any, outputs: Any, texts: Sequence[str]) -> None:
-        """Queue one scored batch (``model``: the ``LoadedModel`` that scored it). O(1), never blocks."""
+    def observe(self, model: Any, outputs: Any, inputs: Sequence[Any]) -> None:
+        """Queue one scored batch (``model``: the ``LoadedModel`` that scored it; ``inputs``: its raw inputs). O(1), never blocks."""
         if len(self._pending) >= MAX_PENDING_BATCHES:
             self.dropped_batches += 1
             return
-        self._pending.append((model, outputs, texts))
+        self._pending.append((model, outputs, inputs))
 
     # -- background thread -------------------------------------------------------------------
     def start(self) -> "LiveDriftMonitor":
@@ -134,10 +124,10 @@ class LiveDriftMonitor:
         """
         events = []
         while self._pending:
-            model, outputs, texts = self._pending.popleft()
+            model, outputs, inputs = self._pending.popleft()
             if not self._bind(model):
                 continue
-            columns = prediction_columns(batch_predictions(outputs, model.runtime.tokenizer.unk_token_id), texts)
+            columns = self._features.columns(model.runtime.batch_predictions(outputs), inputs)
             # The window holds each row's raw model outputs; features are computed once per window, in
             # _check. Row by row, so a batch larger than what the window still needs never drops unchecked rows.
             for values in zip(*columns.values()):
@@ -216,12 +206,3 @@ class LiveDriftMonitor:
 def disabled_answer() -> tuple[int, dict[str, Any]]:
     """``GET /drift`` when the monitor is off (``drift.live=false``)."""
     return 404, {"error": "the live drift monitor is off (drift.live=false)", "reason": "drift_monitor_off"}
-
-
-def start_live_monitor(drift_cfg: Any) -> Optional[LiveDriftMonitor]:
-    """The worker's monitor with its Prometheus series, running; None when ``drift.live`` is false."""
-    if not drift_cfg.live:
-        return None
-    from lightship.serving.telemetry import DriftMetrics
-
-    return LiveDriftMonitor(drift_cfg, DriftMetrics()).start()

@@ -37,7 +37,7 @@ from lightship.monitoring.drift.base import CATEGORICAL, NUMERIC, FeatureKind
 from lightship.monitoring.drift.profile import DEFAULT_MAX_ROWS, ReferenceProfile
 
 if TYPE_CHECKING:
-    from lightship.serving.runtime import Predictions
+    from lightship.inference.runtime import Predictions
 
 _MEAN_KEY = "text_features.pca_mean"
 _COMPONENTS_KEY = "text_features.pca_components"
@@ -190,3 +190,25 @@ def reference_profile_from_predictions(
     return build_text_reference_profile(
         **prediction_columns(predictions, texts), id2label=list(labels), n_components=n_components, max_rows=max_rows, seed=seed
     )
+
+
+@dataclass(frozen=True)
+class TextModelFeatures:
+    """The text kind's drift features for :class:`lightship.monitoring.model_features.ModelFeatures`."""
+
+    extractor: TextFeatureExtractor
+
+    @staticmethod
+    def reference_profile(predictions: "Predictions", texts: Sequence[str], labels: Sequence[str], input_spec: Mapping,
+                          max_rows: int, seed: int) -> ReferenceProfile:
+        return reference_profile_from_predictions(predictions, texts, labels, max_rows=max_rows, seed=seed)
+
+    @classmethod
+    def from_profile(cls, profile: ReferenceProfile) -> "TextModelFeatures":
+        return cls(TextFeatureExtractor.from_profile(profile))
+
+    def columns(self, predictions: "Predictions", texts: Sequence[str]) -> dict[str, np.ndarray]:
+        return prediction_columns(predictions, texts)
+
+    def table(self, columns: Mapping[str, np.ndarray], labels: Sequence[str]) -> pd.DataFrame:
+        return self.extractor.features(**columns, id2label=list(labels))

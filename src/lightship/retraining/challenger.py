@@ -1,8 +1,8 @@
 """Train a challenger on fresh labelled data with ``task=train``'s pipeline, and gate it.
 
 The challenger comes from the same composed config; only the data changes, to the fresh
-window, split by time like any other data (the newest rows are the holdout). ``task=train``
-then fits, exports, checks parity, registers, evaluates champion and challenger on that
+window, split by time like any other data (the newest rows are the holdout). The release
+pipeline (:mod:`lightship.release.pipeline`, as ``task=train`` runs it) then fits, exports, checks parity, registers, evaluates champion and challenger on that
 same holdout and moves the alias only when every gate passes. Anything that raises before
 registration leaves the registry as it was.
 """
@@ -20,7 +20,7 @@ SOURCE = "fresh labelled window (task=retrain)"
 def train_challenger(cfg: DictConfig, fresh: pd.DataFrame) -> dict[str, Any]:
     """Split ``fresh`` (text, label, time) with the run's data settings and train on it; return the summary."""
     from lightship.data.splits import split_frame
-    from lightship.tasks.train import train_on
+    from lightship.release.pipeline import release
 
     data = split_frame(
         fresh,
@@ -31,4 +31,4 @@ def train_challenger(cfg: DictConfig, fresh: pd.DataFrame) -> dict[str, Any]:
         source=SOURCE,
         min_rows_per_class=cfg.data.min_rows_per_class,
     )
-    return train_on(cfg, data)
+    return release(cfg, data)

@@ -8,6 +8,9 @@ logged with its reason and counted (``lightship_model_swaps_total{outcome="faile
 The failed version is remembered: the watcher does not load it again (each try costs a
 download and a session build on the serving process) until the alias moves; a reload
 request (``POST /reload``) tries it again on purpose.
+A candidate whose input kind or schema differs from the serving model's (see
+:func:`lightship.inference.request_signature`) is refused the same way: clients send
+requests shaped for the model in service, so such a change needs a restart.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from lightship.serving.reference import ModelReference, ResolvedModel, current_version, fetch
-from lightship.serving.runtime import CUDA, OnnxTextClassifier
+from lightship.inference import load_runtime, request_signature
+from lightship.inference.runtime import CUDA
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +38,15 @@ class RuntimeOptions:
     io_binding: bool = False
     precision: str = "fp32"
 
+    @classmethod
+    def from_serve(cls, serve: Any) -> "RuntimeOptions":
+        """The options of a ``serve`` config group."""
+        return cls(serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, serve.io_binding, serve.precision.value)
+
 
 @dataclass
 class LoadedModel:
-    runtime: OnnxTextClassifier
+    runtime: Any
     resolved: ResolvedModel
     loaded_at: float = field(default_factory=time.time)
 
@@ -64,10 +73,10 @@ class SwapOutcome:
         return {"outcome": self.outcome, "version": self.version, "reason": self.reason}
 
 
-def smoke_check(runtime: OnnxTextClassifier, texts: Sequence[str]) -> None:
+def smoke_check(runtime: Any, inputs: Sequence[Any]) -> None:
     """Raise unless the model returns finite probabilities over its labels that sum to one."""
-    probabilities = runtime.predict(list(texts)).probabilities
-    expected = (len(texts), len(runtime.labels))
+    probabilities = runtime.predict(list(inputs)).probabilities
+    expected = (len(inputs), len(runtime.labels))
     if probabilities.shape != expected:
         raise ValueError(f"smoke prediction has shape {probabilities.shape}, expected {expected}")
     if not np.isfinite(probabilities).all() or not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4):
@@ -100,11 +109,11 @@ class ModelHolder:
         """Fetch, open and smoke-check a model; raises on any failure (nothing is swapped here)."""
         resolved = fetch(self.reference, self.tracking_uri, version)
         try:
-            runtime = OnnxTextClassifier(
+            runtime = load_runtime(
                 resolved.bundle, self.options.provider, self.options.intra_op_threads, self.options.inter_op_threads,
                 io_binding=self.options.io_binding, precision=self.options.precision,
             )
-            smoke_check(runtime, self.smoke_texts)
+            smoke_check(runtime, runtime.smoke_inputs(self.smoke_texts))
         except Exception:
             resolved.release()
             raise
@@ -139,8 +148,24 @@ class ModelHolder:
             except Exception as exc:
                 self.failed_version = wanted
                 return self._report(SwapOutcome("failed", wanted, f"version {wanted} failed to load or pass the smoke prediction: {exc}"), trigger)
+            refusal = self._input_change(candidate)
+            if refusal:
+                candidate.resolved.release()
+                self.failed_version = wanted
+                return self._report(SwapOutcome("failed", wanted, refusal), trigger)
             self._install(candidate)
             return self._report(SwapOutcome("swapped", wanted, f"serving version {wanted} (was {serving})"), trigger)
+
+    def _input_change(self, candidate: LoadedModel) -> str:
+        """Why ``candidate`` may not replace the serving model (its requests would differ), or ``""``."""
+        if self.current is None:
+            return ""
+        old, new = request_signature(self.current.runtime.input_spec), request_signature(candidate.runtime.input_spec)
+        if old == new:
+            return ""
+        return (f"version {candidate.version} takes {new[0]} inputs {list(new[1]) or ''} but version {self.current.version} in service "
+                f"takes {old[0]} inputs {list(old[1]) or ''}: a hot swap across input kinds or schemas is refused; restart the "
+                "service to serve it")
 
     def _install(self, model: LoadedModel) -> None:
         previous, self.current = self.current, model

@@ -26,7 +26,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-ENDPOINTS = {"/predict": "predict", "/feedback": "feedback", "/reload": "reload"}
+ENDPOINTS = {"/predict": "predict", "/predict_rows": "predict", "/feedback": "feedback", "/reload": "reload"}
 _request_ids = itertools.count(1)
 
 
@@ -109,10 +109,13 @@ class LightshipHttpMiddleware:
             else:
                 raw = await read_body(receive, serve.max_payload_bytes)
             if endpoint == "predict":
-                request = validate_predict(raw, serve.max_payload_bytes, serve.max_texts_per_request, serve.max_text_chars, serve.overlong.value == "truncate")
+                model = state.holder.current
+                request = validate_predict(raw, serve.max_payload_bytes, serve.max_texts_per_request, serve.max_text_chars,
+                                           serve.overlong.value == "truncate", model.runtime.input_spec if model else None)
                 body = request.body()
                 validated = time.perf_counter()
                 state.ledger.note(next(_request_ids), request.texts, request.truncated, validated)
+                scope = {**scope, "path": request.route, "raw_path": request.route.encode()}
             elif endpoint == "reload":  # takes no body: what came is dropped, so BentoML never parses it
                 check_size(raw, serve.max_payload_bytes)
                 body, validated = b"{}", time.perf_counter()

@@ -16,7 +16,7 @@ _BODY_REASONS = (
 )
 # Every reason each endpoint can refuse a request for; pre-registered as metric labels.
 REASONS: dict[str, tuple[str, ...]] = {
-    "predict": (*_BODY_REASONS, "empty_text", "text_too_long"),
+    "predict": (*_BODY_REASONS, "empty_text", "text_too_long", "wrong_input_kind", "null_value"),
     "feedback": (*_BODY_REASONS, "unknown_id", "duplicate_feedback", "unknown_label"),
     "reload": ("unauthorized", "unsupported_media_type", "payload_too_large"),
 }
@@ -38,9 +38,16 @@ class Problem(Exception):
 class PredictRequest:
     texts: list[str]
     truncated: list[bool] = field(default_factory=list)
+    # Tabular requests: the validated rows (numbers as floats); ``texts`` then holds each row as canonical JSON.
+    rows: Optional[list[dict[str, Any]]] = None
+
+    @property
+    def route(self) -> str:
+        """The service endpoint that scores this request (rows have their own batchable API)."""
+        return "/predict" if self.rows is None else "/predict_rows"
 
     def body(self) -> bytes:
-        return json.dumps({"texts": self.texts}).encode("utf-8")
+        return json.dumps({"texts": self.texts} if self.rows is None else {"rows": self.rows}).encode("utf-8")
 
 
 def check_content_type(value: Optional[str]) -> None:
@@ -93,10 +100,22 @@ def _non_empty_list(value: Any, name: str, limit: int, example: str, limit_key: 
     return value
 
 
-def validate_predict(raw: bytes, max_bytes: int, max_texts: int, max_chars: int, truncate: bool) -> PredictRequest:
-    """``{"texts": [non-empty strings]}``; over-long texts are cut (``truncate``) or refused."""
+def validate_predict(
+    raw: bytes, max_bytes: int, max_texts: int, max_chars: int, truncate: bool, input_spec: Optional[dict[str, Any]] = None,
+) -> PredictRequest:
+    """``{"texts": [non-empty strings]}`` for text models (over-long texts are cut (``truncate``) or refused);
+    ``{"rows": [{column: value}]}`` for tabular models, checked against ``input_spec`` (the bundle's ``input``)."""
+    data = parse_json(raw, max_bytes)
+    kind = (input_spec or {}).get("kind", "text")
+    wanted = "rows" if kind == "tabular" else "texts"
+    if isinstance(data, dict) and wanted not in data and ({"texts", "rows"} - {wanted}) & set(data):
+        other = ({"texts", "rows"} - {wanted}).pop()
+        raise Problem(422, "wrong_input_kind", other, f"the model in service takes {kind} inputs ('{wanted}'), not '{other}'",
+                      '{"rows": [{"column": value, ...}]}' if wanted == "rows" else '{"texts": ["..."]}')
+    if kind == "tabular":
+        return validate_rows(data, input_spec or {}, max_texts)
     example = '{"texts": ["my card was charged twice"]}'
-    texts = _non_empty_list(_object_with(parse_json(raw, max_bytes), "texts", example), "texts", max_texts, example, "serve.max_texts_per_request")
+    texts = _non_empty_list(_object_with(data, "texts", example), "texts", max_texts, example, "serve.max_texts_per_request")
     request = PredictRequest([], [])
     for index, text in enumerate(texts):
         where = f"texts[{index}]"
@@ -110,6 +129,51 @@ def validate_predict(raw: bytes, max_bytes: int, max_texts: int, max_chars: int,
         request.texts.append(text[:max_chars])
         request.truncated.append(too_long)
     return request
+
+
+def _cell(value: Any, column: dict[str, Any], where: str) -> Any:
+    """One row value checked against its column: numbers (JSON integers too) as floats, booleans, category strings."""
+    kind, nullable = column["type"], bool(column.get("nullable", False))
+    if value is None:
+        if nullable:
+            return None
+        raise Problem(422, "null_value", where, f"{where} is null but column '{column['name']}' does not allow missing values",
+                      f"a {kind} value")
+    if kind == "numeric":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Problem(422, "wrong_type", where, f"{where} must be a number, got {type(value).__name__}", "a JSON number (integers accepted)")
+        return float(value)
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise Problem(422, "wrong_type", where, f"{where} must be true or false, got {type(value).__name__}", "true or false")
+        return value
+    if not isinstance(value, str):
+        raise Problem(422, "wrong_type", where, f"{where} must be a string (a category), got {type(value).__name__}",
+                      "a string; unseen categories are accepted and scored as unknown")
+    return value
+
+
+def validate_rows(data: Any, input_spec: dict[str, Any], max_rows: int) -> PredictRequest:
+    """``{"rows": [{column: value, ...}]}``: every column of the schema, no other, each of its type; names row and column."""
+    columns = list(input_spec.get("columns", []))
+    names = [column["name"] for column in columns]
+    example = '{"rows": [{' + ", ".join(f'"{name}": ...' for name in names[:3]) + "}]}"
+    rows = _non_empty_list(_object_with(data, "rows", example), "rows", max_rows, example, "serve.max_texts_per_request")
+    checked = []
+    for index, row in enumerate(rows):
+        where = f"rows[{index}]"
+        if not isinstance(row, dict):
+            raise Problem(422, "wrong_type", where, f"{where} must be an object of column values, got {type(row).__name__}", example)
+        unknown = [key for key in row if key not in names]
+        if unknown:
+            raise Problem(422, "extra_field", f"{where}.{unknown[0]}", f"{where} has unknown column(s) {unknown}", f"the model's columns: {names}")
+        missing = [name for name in names if name not in row]
+        if missing:
+            raise Problem(422, "missing_field", f"{where}.{missing[0]}", f"{where} lacks column(s) {missing}",
+                          f"every column of the model: {names} (null where a column allows missing values)")
+        checked.append({column["name"]: _cell(row[column["name"]], column, f"{where}.{column['name']}") for column in columns})
+    texts = [json.dumps(row, sort_keys=True, default=str) for row in checked]
+    return PredictRequest(texts, [False] * len(checked), checked)
 
 
 def validate_feedback(raw: bytes, max_bytes: int, max_items: int) -> list[tuple[str, str]]:

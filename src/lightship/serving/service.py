@@ -4,8 +4,10 @@ Configuration is composed from ``conf/`` with ``$LIGHTSHIP_OVERRIDES`` when this
 imported (fast: no torch), because BentoML reads workers, batching and timeouts from the
 decorators. The model is loaded in each worker's constructor. Endpoints:
 
-- ``POST /predict``  ``{"texts": [...]}`` -> per text: id, label, confidence, probabilities,
-  model_version, truncated (adaptive batching merges concurrent requests)
+- ``POST /predict``  ``{"texts": [...]}`` (text models) or ``{"rows": [{column: value}]}`` (tabular
+  models, validated against the bundle's schema) -> per item: id, label, confidence, probabilities,
+  model_version, truncated (adaptive batching merges concurrent requests; rows are scored by
+  the ``/predict_rows`` API, where the middleware routes them)
 - ``POST /feedback`` ``{"feedback": [{"id": ..., "label": ...}]}`` -> accepted items, live accuracy
 - ``POST /reload``   header ``Authorization: Bearer $<serve.reload_token_env>`` -> swap outcome
 - ``GET /drift``  the latest live drift report (404 before the first window; see docs/drift.md)
@@ -23,6 +25,7 @@ import bentoml
 from starlette.responses import JSONResponse
 
 from lightship.serving.middleware import LightshipHttpMiddleware
+from lightship.serving.preflight import preflight
 from lightship.serving.settings import load_settings
 from lightship.serving.state import ServingState
 from lightship.serving.store import FeedbackRejected
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS = load_settings()
 SERVE = SETTINGS.serve
+preflight(SETTINGS)  # a model that cannot load stops `bentoml serve` here, naming the file
 _FEEDBACK_STATUS = {"unknown_id": 404, "duplicate_feedback": 409, "unknown_label": 422}
 
 
@@ -45,6 +49,11 @@ class LightshipClassifier:
     def predict(self, texts: list[str]) -> list[dict[str, Any]]:
         """Classify texts; each answer has an id to send back with /feedback."""
         return self.state.predict_batch(texts)
+
+    @bentoml.api(batchable=True, max_batch_size=int(SERVE.max_batch_size), max_latency_ms=int(SERVE.max_latency_ms), route="/predict_rows")
+    def predict_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Classify table rows (``POST /predict`` with ``{"rows": [...]}`` lands here after validation)."""
+        return self.state.predict_batch(rows)
 
     @bentoml.api(route="/feedback")
     def feedback(self, feedback: list[dict[str, str]]) -> dict[str, Any]:

@@ -6,17 +6,17 @@ reaches it through :func:`current_state`, so the logic is testable without Bento
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any, Optional
 
 from omegaconf import OmegaConf
 
-from lightship.monitoring.live import start_live_monitor
 from lightship.serving.holder import LoadedModel, ModelHolder, RuntimeOptions, SwapOutcome
 from lightship.serving.ledger import ArrivalLedger
 from lightship.serving.requests import REASONS
-from lightship.serving.scoring import score
+from lightship.inference.scoring import score
 from lightship.serving.settings import ServingSettings
 from lightship.serving.store import PredictionRecord, PredictionStore
 
@@ -30,6 +30,21 @@ def current_state() -> Optional["ServingState"]:
     return _CURRENT
 
 
+def as_text(item: Any) -> str:
+    """An input as the store and the arrival ledger keep it: a text as is, a row as canonical JSON."""
+    return item if isinstance(item, str) else json.dumps(item, sort_keys=True, default=str)
+
+
+def start_live_monitor(drift_cfg: Any) -> Any:
+    """The worker's drift monitor with its Prometheus series, running; None when ``drift.live`` is false."""
+    if not drift_cfg.live:
+        return None
+    from lightship.monitoring.live import LiveDriftMonitor
+    from lightship.serving.telemetry import DriftMetrics
+
+    return LiveDriftMonitor(drift_cfg, DriftMetrics()).start()
+
+
 class ServingState:
     def __init__(self, settings: ServingSettings) -> None:
         from lightship.serving.telemetry import ServingMetrics
@@ -38,7 +53,7 @@ class ServingState:
         self.settings = settings
         self.store = PredictionStore(serve.store_path)
         self.ledger = ArrivalLedger(max_age_s=max(float(serve.timeout_s) * 2, 60.0))
-        options = RuntimeOptions(serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, serve.io_binding, serve.precision.value)
+        options = RuntimeOptions.from_serve(serve)
         self.holder = ModelHolder(settings.reference, settings.tracking_uri, options, list(serve.smoke_texts), self._on_change, self._on_outcome)
         self.metrics: Optional[ServingMetrics] = None
         self._reload_generation = self.store.get_control(RELOAD_KEY)
@@ -66,16 +81,17 @@ class ServingState:
             _CURRENT = None
 
     # -- serving -------------------------------------------------------------------------
-    def predict_batch(self, texts: list[str]) -> list[dict[str, Any]]:
-        """Score one adaptive batch, record it, observe stage times once per request."""
+    def predict_batch(self, inputs: list[Any]) -> list[dict[str, Any]]:
+        """Score one adaptive batch (texts or rows), record it, observe stage times once per request."""
         started = time.perf_counter()
+        texts = [as_text(item) for item in inputs]
         arrivals = self.ledger.take(texts)
         model = self.holder.current  # one model for the whole batch, even if a swap lands meanwhile
         assert model is not None
         serve = self.settings.serve
-        batch = score(model.runtime, texts, int(serve.max_batch_size), int(serve.max_batch_tokens))
+        batch = score(model.runtime, inputs, int(serve.max_batch_size), int(serve.max_batch_tokens))
         if self.drift is not None:
-            self.drift.observe(model, batch, texts)  # a queue append: the check runs in the monitor's thread
+            self.drift.observe(model, batch, inputs)  # a queue append: the check runs in the monitor's thread
         scored = time.perf_counter()
         records = [
             PredictionRecord(item.id, text, len(text), item.tokens, bool(arrival and arrival.truncated), item.label, item.confidence,
@@ -97,6 +113,8 @@ class ServingState:
             return
         metrics.batch_rows.observe(batch.rows)
         metrics.batch_tokens.observe(batch.padded_tokens)
+        for column, count in batch.unseen.items():
+            metrics.unseen_categories.labels(column).inc(count)
         for record in records:
             metrics.confidence.observe(record.confidence)
             metrics.predicted.labels(record.label).inc()
@@ -136,6 +154,9 @@ class ServingState:
         runtime = model.runtime
         alias = self.settings.reference.alias or ""
         self.metrics.serving(model.name, model.version, alias, runtime.requested_provider, runtime.provider_in_use)
+        for column in runtime.input_spec.get("columns", []):
+            if column["type"] == "categorical":
+                self.metrics.unseen_categories.labels(column["name"])
         if runtime.fell_back:
             self.metrics.fallbacks.inc()
         self.metrics.ready.set(1 if self.readiness()[0] else 0)

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Optional
 log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-STAGES = ("validation", "queue", "tokenize", "inference", "postprocess", "store")
+STAGES = ("validation", "queue", "tokenize", "encode", "inference", "postprocess", "store")
 ENDPOINTS = ("predict", "feedback", "reload")
 SWAP_OUTCOMES = ("swapped", "failed")
 
@@ -56,6 +56,7 @@ class ServingMetrics:
         self.model_info = Gauge("lightship_model_info", "Model in service (1) per worker", ["name", "version", "alias"], multiprocess_mode="liveall")
         self.provider_info = Gauge("lightship_runtime_provider_info", "ONNX Runtime provider asked for and in use (1) per worker", ["requested", "in_use"], multiprocess_mode="liveall")
         self.ready = Gauge("lightship_ready", "1 when the worker is ready to serve", multiprocess_mode="liveall")
+        self.unseen_categories = Counter("lightship_unseen_categories", "Tabular values of a categorical column never seen in training (scored in the unknown bucket)", ["column"])
         for stage in STAGES:
             self.stage_seconds.labels(stage)
         for endpoint in ENDPOINTS:

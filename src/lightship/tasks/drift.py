@@ -5,9 +5,11 @@
     lightship task=drift drift.current=today.csv drift.reference=last_week.csv drift.columns=[amount,country]
 
 ``drift.reference`` is either a model (``models:/name@alias``, ``models:/name/3`` or a bundle
-folder, resolved like the service's ``$LIGHTSHIP_MODEL``): the current texts are scored with
-that bundle's ONNX runtime and their features (confidence, predicted class, length, unknown
-tokens, embedding components) are compared with the profile stored in the bundle; or a data
+folder, resolved like the service's ``$LIGHTSHIP_MODEL``): the current inputs are scored with
+that bundle's ONNX runtime and their features (text models: confidence, predicted class,
+length, unknown tokens, embedding components; tabular models: the raw columns, with new
+categories named, beside confidence and predicted class) are compared with the profile
+stored in the bundle; or a data
 file: its columns (``drift.columns``, default all) are profiled and compared with the same
 columns of the current file. The whole file gives the verdict; when it spans several
 ``drift.window`` windows, each window's verdict is listed too (``metadata.windows``).
@@ -43,36 +45,35 @@ def _nonempty(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 
 def model_features(cfg: DictConfig, reference: str, current: pd.DataFrame, source: Path) -> tuple[Any, pd.DataFrame, dict[str, Any]]:
-    """Score the current texts with the referenced model; its profile, the feature table and what was scored."""
-    from lightship.data.readers import require_column
+    """Score the current inputs (texts, or rows of a tabular model's columns) with the referenced model;
+    its profile, the feature table and what was scored."""
+    from lightship.inference import load_runtime
     from lightship.monitoring.model_features import ModelFeatures
     from lightship.serving.reference import ModelReference, fetch
-    from lightship.serving.runtime import OnnxTextClassifier
     from lightship.tracking.uri import resolve_tracking_uri
 
     column = cfg.drift.text_column or cfg.predict.text_column
     key = "drift.text_column" if cfg.drift.text_column else "drift.text_column (default: predict.text_column)"
-    require_column(current, column, key, source)
-    texts = current[column]
-    usable = texts.notna() & texts.astype(str).str.strip().astype(bool)
-    if not usable.any():
-        raise DataError(f"{source}: column '{column}' has no non-empty texts to score.")
     resolved = fetch(ModelReference.parse(reference, cfg.tracking.model_name, cfg.tracking.champion_alias),
                      resolve_tracking_uri(cfg.tracking.uri))
     try:
         serve = cfg.serve
-        runtime = OnnxTextClassifier(resolved.bundle, serve.provider.value, serve.intra_op_threads, serve.inter_op_threads,
-                                     io_binding=serve.io_binding)
+        runtime = load_runtime(resolved.bundle, serve.provider.value, serve.intra_op_threads, serve.inter_op_threads,
+                               io_binding=serve.io_binding)
+        inputs, usable = runtime.inputs_from_frame(current, column, str(source), key)
+        if not len(inputs):
+            raise DataError(f"{source}: no rows the model can score (empty texts or missing values in every row).")
         features = ModelFeatures.from_bundle(resolved.bundle.path, runtime.labels)
-        scored = texts[usable].astype(str).tolist()
-        frame = features.frame(runtime.predict(scored, batch_size=int(serve.max_batch_size)), scored)
+        frame = features.frame(runtime.predict(inputs, batch_size=int(serve.max_batch_size)), inputs)
     finally:
         resolved.release()
     time_column = cfg.drift.window.time_column
     if time_column and time_column in current.columns:
         frame[time_column] = current.loc[usable, time_column].to_numpy()
-    facts = {"reference_kind": "model", "model_version": resolved.version, "text_column": column,
-             "rows_without_text": int((~usable).sum())}
+    facts = {"reference_kind": "model", "model_version": resolved.version, "input_kind": runtime.bundle.input_kind,
+             "rows_not_scored": int((~usable).sum())}
+    if runtime.bundle.input_kind == "text":
+        facts.update(text_column=column, rows_without_text=facts.pop("rows_not_scored"))
     return features.profile, frame, facts
 
 

@@ -44,14 +44,13 @@ def check_no_collision(frame: pd.DataFrame, prefix: str, labels: list[str], wher
 def score_frame(
     runtime: Any, frame: pd.DataFrame, text_column: str, batch_size: int, version: str, where: str = "input", prefix: str = "pred_"
 ) -> pd.DataFrame:
-    """The chunk, unchanged, with the prediction columns after it; rows with a missing or empty text get no label."""
-    from lightship.serving.scoring import score
+    """The chunk, unchanged, with the prediction columns after it; rows the model cannot read
+    (a missing or empty text) get no label."""
+    from lightship.inference.scoring import score
 
     check_no_collision(frame, prefix, runtime.labels, where)
-    texts = frame[text_column]
-    usable = texts.notna() & texts.astype(str).str.strip().astype(bool)
-    batch_texts = texts[usable].astype(str).tolist()
-    items = [item for start in range(0, len(batch_texts), batch_size) for item in score(runtime, batch_texts[start : start + batch_size]).items]
+    inputs, usable = runtime.inputs_from_frame(frame, text_column, where, "predict.text_column")
+    items = [item for start in range(0, len(inputs), batch_size) for item in score(runtime, inputs[start : start + batch_size]).items]
     outputs = pd.DataFrame(index=frame.index)
     outputs[f"{prefix}id"], outputs[f"{prefix}label"], outputs[f"{prefix}confidence"] = None, None, float("nan")
     outputs.loc[usable, f"{prefix}id"] = [item.id for item in items]
@@ -76,9 +75,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     """Score ``predict.input``; return the output path, row counts and the model version."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lightship.data.readers import iter_table, require_column
+    from lightship.data.readers import iter_table
+    from lightship.inference import load_runtime
     from lightship.serving.reference import ModelReference, fetch
-    from lightship.serving.runtime import OnnxTextClassifier
     from lightship.serving.settings import MODEL_ENV
     from lightship.serving.sinks import open_sink
     from lightship.tasks.context import output_dir
@@ -95,7 +94,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     reference = ModelReference.parse(spec.model or os.environ.get(MODEL_ENV), cfg.tracking.model_name, cfg.tracking.champion_alias)
     resolved = fetch(reference, resolve_tracking_uri(cfg.tracking.uri))
     serve = cfg.serve
-    runtime = OnnxTextClassifier(resolved.bundle, serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, io_binding=serve.io_binding,
+    runtime = load_runtime(resolved.bundle, serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, io_binding=serve.io_binding,
                                   precision=serve.precision.value)
     destination = output_dir() / spec.output
     sink = open_sink(destination)
@@ -105,7 +104,6 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         with Progress(*columns, transient=False) as progress:
             task = progress.add_task(source.name, total=_progress_total(source))
             for chunk in iter_table(source, chunk_size=int(spec.chunk_size)):
-                require_column(chunk, spec.text_column, "predict.text_column", source)
                 scored = score_frame(runtime, chunk, spec.text_column, int(serve.max_batch_size), resolved.version, str(source), spec.output_prefix)
                 sink.write(scored)
                 rows += len(chunk)

@@ -135,6 +135,22 @@ def fit(
     )
     datamodule = TextDataModule(data, tokenizer, spec.max_length, data_cfg.batch_size, data_cfg.num_workers, seed)
     trainer = build_trainer(trainer_cfg, checkpoint_dir, loggers, seed, extra_callbacks)
+    outcome = train_best(trainer, module, datamodule, resume_from)
+    return FitResult(classifier, tokenizer, outcome.train_seconds, outcome.best_checkpoint, outcome.best_score, outcome.epochs)
+
+
+@dataclass
+class TrainOutcome:
+    train_seconds: float
+    best_checkpoint: Optional[str]
+    best_score: Optional[float]
+    epochs: int
+
+
+def train_best(trainer: Any, module: Any, datamodule: Any, resume_from: Optional[Path] = None) -> TrainOutcome:
+    """Fit ``module`` (any input kind), then load the best checkpoint's weights into it and set eval mode."""
+    import torch
+
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume_from) if resume_from else None)
     train_seconds = time.perf_counter() - started
@@ -144,6 +160,6 @@ def fit(
         state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]
         module.load_state_dict(state)
         log.info("Best checkpoint %s (%s=%.4f)", best_path, MONITOR, float(checkpoint.best_model_score))
-    classifier.eval()
+    module.eval()
     best_score = float(checkpoint.best_model_score) if best_path and checkpoint.best_model_score is not None else None
-    return FitResult(classifier, tokenizer, train_seconds, best_path or None, best_score, trainer.current_epoch)
+    return TrainOutcome(train_seconds, best_path or None, best_score, trainer.current_epoch)

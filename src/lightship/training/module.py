@@ -52,17 +52,23 @@ class ClassifierModule(pl.LightningModule):
         self.loss = nn.CrossEntropyLoss(weight=weight)
         self.val_metrics = make_metrics(len(self.labels))
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.classifier(input_ids, attention_mask)
+    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The classifier on a batch's input tensors (text: ids and mask; tabular: numeric and category ids)."""
+        return self.classifier(*inputs)
+
+    @staticmethod
+    def inputs(batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """A collated batch's model inputs, in the collator's order (everything but ``labels``)."""
+        return [value for key, value in batch.items() if key != "labels"]
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        logits, _ = self(batch["input_ids"], batch["attention_mask"])
+        logits, _ = self(*self.inputs(batch))
         loss = self.loss(logits, batch["labels"])
         self.log("train_loss", loss, prog_bar=True, batch_size=len(logits))
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        logits, _ = self(batch["input_ids"], batch["attention_mask"])
+        logits, _ = self(*self.inputs(batch))
         self.log("val_loss", self.loss(logits, batch["labels"]), prog_bar=True, batch_size=len(logits))
         self.val_metrics.update(logits, batch["labels"])
 
@@ -74,7 +80,8 @@ class ClassifierModule(pl.LightningModule):
 
     def _parameter_groups(self) -> list[dict[str, Any]]:
         """Encoder parameters at ``lr``, the head (everything outside the encoder) at ``head_lr``."""
-        encoder_ids = {id(p) for p in self.classifier.backbone.base_model.parameters()}
+        backbone = getattr(self.classifier, "backbone", None)  # models without a pretrained encoder: one group
+        encoder_ids = {id(p) for p in backbone.base_model.parameters()} if backbone is not None else set()
         trainable = [p for p in self.parameters() if p.requires_grad]
         encoder = [p for p in trainable if id(p) in encoder_ids]
         head = [p for p in trainable if id(p) not in encoder_ids]

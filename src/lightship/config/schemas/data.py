@@ -86,4 +86,63 @@ class TextFileConfig(DataConfig):
     drop_invalid_rows: bool = False
 
 
-SCHEMAS = {"synthetic_schema": SyntheticConfig, "text_file_schema": TextFileConfig}
+class ColumnType(Enum):
+    """Type of a table column: numbers, categories (strings) or booleans."""
+
+    numeric = "numeric"
+    categorical = "categorical"
+    boolean = "boolean"
+
+
+class NumericMissing(Enum):
+    """How a missing number is filled (inside the exported graph), or ``error``: such rows are invalid."""
+
+    mean = "mean"
+    median = "median"
+    zero = "zero"
+    error = "error"
+
+
+class CategoricalMissing(Enum):
+    """A missing category is a ``category`` of its own, goes to the ``unknown`` bucket, or is an ``error``."""
+
+    category = "category"
+    unknown = "unknown"
+    error = "error"
+
+
+class BooleanMissing(Enum):
+    """A missing boolean becomes the train split's most common value (``mode``), ``false``, or is an ``error``."""
+
+    mode = "mode"
+    false = "false"
+    error = "error"
+
+
+@dataclass
+class MissingPolicy:
+    """Missing-value policy per column type (the fill values come from the train split)."""
+
+    numeric: NumericMissing = NumericMissing.mean
+    categorical: CategoricalMissing = CategoricalMissing.category
+    boolean: BooleanMissing = BooleanMissing.mode
+
+
+@dataclass
+class TabularFileConfig(DataConfig):
+    """The user's own table (CSV, JSON lines or Parquet) for ``model=tabular_mlp`` or ``model=gbdt``."""
+
+    path: str = MISSING
+    label_column: str = "label"
+    time_column: Optional[str] = None
+    # Feature columns (None: every column but the label and time columns).
+    features: Optional[list[str]] = None
+    # Declared column types ({name: numeric|categorical|boolean}); the others are inferred.
+    columns: dict[str, ColumnType] = field(default_factory=dict)
+    missing: MissingPolicy = field(default_factory=MissingPolicy)
+    format: FileFormat = FileFormat.auto
+    # Drop unusable rows (missing label, a value of the wrong type, ...) and report them instead of failing.
+    drop_invalid_rows: bool = False
+
+
+SCHEMAS = {"synthetic_schema": SyntheticConfig, "text_file_schema": TextFileConfig, "tabular_file_schema": TabularFileConfig}

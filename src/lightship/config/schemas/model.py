@@ -1,6 +1,6 @@
 """Schemas of the ``model`` group: custom models built from config, pretrained ones loaded by name."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Optional
 
@@ -63,4 +63,46 @@ class PretrainedConfig(ModelConfig):
     dropout: float = 0.1
 
 
-SCHEMAS = {"custom_bert_schema": CustomBertConfig, "pretrained_schema": PretrainedConfig}
+@dataclass
+class TabularMLPConfig:
+    """An MLP over raw table columns; standardisation, fills and embeddings (with an unknown bucket) live in the graph."""
+
+    _target_: str = MISSING
+    name: str = MISSING
+    hidden_sizes: list[int] = field(default_factory=lambda: [128, 64])
+    dropout: float = 0.0
+    # Embedding width per categorical column: 1.6 * cardinality ** 0.56, at most this.
+    embedding_cap: int = 16
+    # Share of training category ids sent to the unknown bucket, so it learns to stand for unseen categories.
+    unknown_dropout: float = 0.02
+    lr: float = 1e-2
+    weight_decay: float = 1e-4
+    warmup_ratio: float = 0.05
+    class_weighting: ClassWeighting = ClassWeighting.sqrt
+
+
+@dataclass
+class GBDTConfig:
+    """LightGBM gradient-boosted trees (LightGBM's parameter names), exported to ONNX with the preprocessing in the graph."""
+
+    _target_: str = MISSING
+    name: str = MISSING
+    n_estimators: int = 500
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    max_depth: int = -1
+    min_child_samples: int = 20
+    subsample: float = 0.8
+    colsample_bytree: float = 0.9
+    reg_lambda: float = 0.0
+    # Stop adding trees when the validation loss has not improved for this many rounds.
+    early_stopping_rounds: int = 50
+    class_weighting: ClassWeighting = ClassWeighting.none
+    # Categorical columns as LightGBM categorical features (else their ids are split on as numbers).
+    native_categorical: bool = True
+
+
+SCHEMAS = {
+    "custom_bert_schema": CustomBertConfig, "pretrained_schema": PretrainedConfig,
+    "tabular_mlp_schema": TabularMLPConfig, "gbdt_schema": GBDTConfig,
+}

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lightship.data.splits import TEXT, SplitData
-from lightship.serving.runtime import Predictions
+from lightship.inference.runtime import Predictions
 
 
 @dataclass

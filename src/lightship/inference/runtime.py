@@ -1,7 +1,11 @@
-"""ONNX Runtime inference over a bundle: the bundle's tokenizer, max length and label map.
+"""What every ONNX Runtime classifier shares: provider choice, CUDA fallback detection, graph choice, IO binding.
 
-One runtime serves every consumer (parity check, promotion gates, batch scoring, the
-BentoML service), so what is measured before promotion is what answers in production.
+A runtime class per input kind (text, tabular, ...) adds how raw inputs become the graph's
+input arrays (:meth:`OnnxClassifier.encode`); everything about the session lives here, so
+every kind gets the same provider handling, the same int8 graph choice and the same
+fallback warning. One runtime serves every consumer (parity check, promotion gates, batch
+scoring, the BentoML service, drift), so what is measured before promotion is what answers
+in production.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -62,6 +66,8 @@ def choose_graph(bundle: Bundle, precision: str) -> tuple[Path, str]:
 
 @dataclass
 class Predictions:
+    """Model outputs per input row; ``token_counts``/``unk_counts`` are zeros for inputs without tokens."""
+
     probabilities: np.ndarray
     embeddings: np.ndarray
     token_counts: np.ndarray
@@ -71,17 +77,27 @@ class Predictions:
     def label_ids(self) -> np.ndarray:
         return self.probabilities.argmax(axis=-1)
 
+    @classmethod
+    def empty(cls, n_labels: int) -> "Predictions":
+        return cls(np.zeros((0, n_labels)), np.zeros((0, 0)), np.zeros(0, int), np.zeros(0, int))
 
-class OnnxTextClassifier:
-    """Tokenize with the bundle's tokenizer, run the graph, return probabilities and embeddings.
+
+class OnnxClassifier:
+    """An ONNX Runtime session over a bundle's graph; subclasses turn raw inputs into its input arrays.
 
     ``provider="cuda"`` asks for CUDAExecutionProvider; when CUDA cannot be used ONNX Runtime
     would quietly run on CPU, so the fallback is detected from ``session.get_providers()``,
     logged once as a warning and exposed as ``fell_back`` / ``fallback_reason``.
     ``io_binding=True`` binds inputs and outputs explicitly (useful on CUDA; ignored on CPU).
     ``precision="int8"`` loads the bundle's accepted int8 graph (see :func:`choose_graph`);
-    ``graph`` loads another graph file with the bundle's tokenizer (export checks use it).
+    ``graph`` loads another graph file with the bundle's preprocessing (export checks use it).
+
+    Subclasses set ``kind`` (the manifest's ``input.kind`` they read) and implement
+    :meth:`encode`, :meth:`predict`, :meth:`score`, :meth:`smoke_inputs` and
+    :meth:`batch_predictions`.
     """
+
+    kind: str = ""
 
     def __init__(
         self,
@@ -95,10 +111,8 @@ class OnnxTextClassifier:
         graph: Path | None = None,
     ) -> None:
         import onnxruntime as ort
-        from transformers import AutoTokenizer
 
         self.bundle = bundle if isinstance(bundle, Bundle) else Bundle.load(bundle)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self.bundle.tokenizer_dir))
         self.graph_path, self.precision = (Path(graph), "custom") if graph else choose_graph(self.bundle, precision)
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
@@ -134,57 +148,51 @@ class OnnxTextClassifier:
     def labels(self) -> list[str]:
         return self.bundle.labels
 
-    def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Pad to the longest text of the batch, truncate at the bundle's ``max_length``."""
-        encoded = self.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self.bundle.max_length, return_tensors="np"
-        )
-        return {"input_ids": encoded["input_ids"].astype(np.int64), "attention_mask": encoded["attention_mask"].astype(np.int64)}
-
-    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids per text, truncated at the bundle's ``max_length`` and not padded (see :meth:`pad`)."""
-        return self.tokenizer(list(texts), truncation=True, max_length=self.bundle.max_length)["input_ids"]
-
-    def pad(self, ids: Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
-        """Pad token id lists to the longest of them, as ``encode`` does (the tokenizer's pad id and side)."""
-        longest = max((len(row) for row in ids), default=0)
-        input_ids = np.full((len(ids), longest), self.tokenizer.pad_token_id or 0, dtype=np.int64)
-        mask = np.zeros((len(ids), longest), dtype=np.int64)
-        left = self.tokenizer.padding_side == "left"
-        for i, row in enumerate(ids):
-            span = slice(longest - len(row), longest) if left else slice(0, len(row))
-            input_ids[i, span], mask[i, span] = row, 1
-        return {"input_ids": input_ids, "attention_mask": mask}
+    @property
+    def input_spec(self) -> dict[str, Any]:
+        """The manifest's ``input`` block: what this model accepts (a hot swap must keep it)."""
+        return self.bundle.input
 
     def run(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """``(logits, sentence_embedding)`` for an encoded batch."""
-        if self.io_binding:
-            return self._run_bound(encoded)
-        logits, embedding = self.session.run(None, encoded)
+        """``(logits, embedding)`` for an encoded batch; a graph without an embedding output gives ``(rows, 0)``."""
+        outputs = self._run_bound(encoded) if self.io_binding else self.session.run(None, encoded)
+        logits = outputs[0]
+        embedding = outputs[1] if len(outputs) > 1 else np.zeros((len(logits), 0), dtype=logits.dtype)
         return logits, embedding
 
-    def _run_bound(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _run_bound(self, encoded: dict[str, np.ndarray]) -> list[np.ndarray]:
         binding = self.session.io_binding()
         for name, array in encoded.items():
             binding.bind_cpu_input(name, np.ascontiguousarray(array))
         for name in self.output_names:
             binding.bind_output(name)  # allocated on the device; copied back once below
         self.session.run_with_iobinding(binding)
-        logits, embedding = binding.copy_outputs_to_cpu()
-        return logits, embedding
+        return list(binding.copy_outputs_to_cpu())
 
-    def predict(self, texts: Sequence[str], batch_size: int = 64) -> Predictions:
-        """Probabilities, embeddings and token statistics for ``texts``, in order."""
-        probabilities, embeddings, tokens, unknown = [], [], [], []
-        unk_id = self.tokenizer.unk_token_id
-        for start in range(0, len(texts), batch_size):
-            encoded = self.encode(texts[start : start + batch_size])
-            logits, embedding = self.run(encoded)
-            probabilities.append(softmax(logits))
-            embeddings.append(embedding)
-            tokens.append(encoded["attention_mask"].sum(axis=1))
-            unknown.append(((encoded["input_ids"] == unk_id) & (encoded["attention_mask"] == 1)).sum(axis=1))
-        if not probabilities:
-            n_labels = len(self.labels)
-            return Predictions(np.zeros((0, n_labels)), np.zeros((0, 0)), np.zeros(0, int), np.zeros(0, int))
-        return Predictions(np.concatenate(probabilities), np.concatenate(embeddings), np.concatenate(tokens), np.concatenate(unknown))
+    # -- what each input kind implements --------------------------------------------------
+    def encode(self, inputs: Sequence[Any]) -> dict[str, np.ndarray]:
+        """The graph's input arrays for a batch of raw inputs."""
+        raise NotImplementedError
+
+    def predict(self, inputs: Sequence[Any], batch_size: int = 64) -> Predictions:
+        """Probabilities and embeddings for raw ``inputs``, in order."""
+        raise NotImplementedError
+
+    def score(self, inputs: Sequence[Any], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> Any:
+        """A :class:`lightship.inference.scoring.ScoredBatch` for one request batch, with per-stage times."""
+        raise NotImplementedError
+
+    def smoke_inputs(self, configured_texts: Sequence[str]) -> list[Any]:
+        """Inputs for the load-time smoke prediction (``serve.smoke_texts`` for text models)."""
+        raise NotImplementedError
+
+    def batch_predictions(self, batch: Any) -> Predictions:
+        """A scored batch's outputs as :class:`Predictions` (computed off the request path by the drift monitor)."""
+        raise NotImplementedError
+
+    def inputs_from_frame(self, frame: Any, column: Optional[str] = None, where: str = "input", key: str = "the text column") -> tuple[list[Any], Any]:
+        """The raw inputs of a data frame (batch scoring, offline drift) and the mask of usable rows.
+
+        ``column`` names the text column (text models; ``key`` is the setting that named it); ``where`` (the file) prefixes errors.
+        """
+        raise NotImplementedError

@@ -1,0 +1,295 @@
+"""The release pipeline: fit -> bundle -> export + parity -> faster graphs -> evaluation ->
+reference profile -> MLflow run -> register + gates.
+
+``task=train``, ``task=retrain`` (its challenger) and the benchmark scripts call
+:func:`release`; the model spec (the ``model`` group's ``_target_``, see
+:class:`lightship.models.spec.ReleaseSpec`) decides how the model is fitted and exported,
+so every model family, text or tabular, Lightning or not, goes through the same checks.
+
+Order matters for safety: nothing is registered before parity passes, and the alias
+moves only after the gates pass, so a failed export or a failed gate never replaces
+the model in service.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+from omegaconf import DictConfig, OmegaConf
+
+from lightship.bundle import Bundle, start_bundle
+from lightship.config.targets import instantiate
+from lightship.data.splits import LABEL, TEXT, SplitData
+from lightship.errors import ExportError
+from lightship.evaluation.latency import measure_latency
+from lightship.export.quantize import Int8Decision
+from lightship.models.protocol import FitContext
+from lightship.sweeps.leaderboard import write_job_row
+
+log = logging.getLogger(__name__)
+
+
+def split_inputs(runtime: Any, frame: Any) -> list[Any]:
+    """The raw model inputs of a split (texts, or rows of the bundle's columns), as the runtime reads them."""
+    return runtime.inputs_from_frame(frame, TEXT)[0]
+
+
+def held_out(data: SplitData) -> Any:
+    """The split that checks the export: test when it has rows, else validation."""
+    return data.test if len(data.test) else data.val
+
+
+def true_ids(runtime: Any, frame: Any) -> Any:
+    return frame[LABEL].map({name: i for i, name in enumerate(runtime.labels)}).to_numpy()
+
+
+def evaluate_bundle(runtime: Any, data: SplitData, high_risk_label: Optional[str]) -> dict[str, float]:
+    """Test-split metrics of a runtime (the exported graph: what will actually serve)."""
+    from lightship.evaluation.metrics import classification_metrics
+
+    predictions = runtime.predict(split_inputs(runtime, data.test))
+    return classification_metrics(true_ids(runtime, data.test), predictions.label_ids, runtime.labels, high_risk_label)
+
+
+def champion_metrics(registry: Any, data: SplitData, high_risk_label: Optional[str]) -> tuple[Optional[dict], Optional[str], Optional[str]]:
+    """Evaluate the current champion on this run's test split: (metrics, blocking note, version)."""
+    from lightship.inference import load_runtime
+
+    version = registry.champion_version()
+    if version is None:
+        return None, None, None
+    with tempfile.TemporaryDirectory() as scratch:
+        champion = load_runtime(registry.download(version, Path(scratch)))
+        if sorted(champion.labels) != sorted(data.labels):
+            note = (
+                f"champion v{version} has labels {champion.labels}, this run has {data.labels}: they cannot be compared "
+                "on the same test data. Use another tracking.model_name or set gates.compare_to_champion=false."
+            )
+            return None, note, version
+        if champion.bundle.input_kind != data.input.get("kind"):
+            note = (
+                f"champion v{version} takes {champion.bundle.input_kind} inputs, this run {data.input.get('kind')}: they cannot be "
+                "compared on the same test data. Use another tracking.model_name or set gates.compare_to_champion=false."
+            )
+            return None, note, version
+        return evaluate_bundle(champion, data, high_risk_label), None, version
+
+
+def write_reference_profile(cfg: DictConfig, runtime: Any, data: SplitData, bundle: Bundle) -> str:
+    """Profile the model's inputs and outputs on held-out (validation) data, for drift monitoring."""
+    from lightship.monitoring.model_features import build_reference_profile
+
+    inputs = split_inputs(runtime, data.val if len(data.val) else data.test)
+    profile = build_reference_profile(runtime, inputs, max_rows=cfg.drift.max_reference_rows, seed=cfg.seed)
+    return profile.save(bundle.path).name
+
+
+def export_and_verify(cfg: DictConfig, spec: Any, fit_result: Any, data: SplitData, bundle: Bundle) -> tuple[Any, Any, dict]:
+    """Export through the spec, check parity on raw held-out inputs; raise ``ExportError`` when parity fails.
+
+    Returns the runtime, the reference predictor parity compared against, and the parity record.
+    """
+    from lightship.export.parity import check_parity
+    from lightship.inference import load_runtime
+
+    spec.export(fit_result, data, bundle, cfg.export)
+    runtime = load_runtime(bundle)
+    reference = spec.reference(fit_result, runtime)
+    parity = check_parity(
+        reference, runtime, split_inputs(runtime, held_out(data)), list(cfg.export.parity_batch_sizes), cfg.export.atol,
+        cfg.export.min_argmax_agreement,
+    )
+    if not parity.passed:
+        raise ExportError(
+            f"ONNX parity failed: max|diff| logits={parity.max_abs_diff_logits:.2e}, embedding={parity.max_abs_diff_embedding:.2e} "
+            f"(export.atol={cfg.export.atol}), argmax agreement={parity.argmax_agreement:.3f} "
+            f"(export.min_argmax_agreement={cfg.export.min_argmax_agreement}). Nothing was registered."
+        )
+    return runtime, reference, parity.to_dict()
+
+
+def faster_graphs(cfg: DictConfig, spec: Any, fit_result: Any, data: SplitData, bundle: Bundle, runtime: Any, reference: Any) -> tuple[Any, dict[str, Any]]:
+    """After parity: fuse the graph (parity again) and make the int8 graph behind its accuracy gate.
+
+    Each step runs when the export config asks for it and the spec's graph supports it
+    (``spec.fusable``, ``spec.quantizable``). Returns the runtime of the graph that now
+    serves as fp32 and the manifest fields to record.
+    """
+    from lightship.export.parity import check_parity
+    from lightship.export.quantize import fuse_and_verify, make_int8
+    from lightship.inference import load_runtime
+
+    fields: dict[str, Any] = {}
+    if cfg.export.optimize and getattr(spec, "fusable", True):
+        inputs = split_inputs(runtime, held_out(data))
+        fusion = fuse_and_verify(bundle, lambda graph: check_parity(
+            reference, load_runtime(bundle, graph=graph), inputs, list(cfg.export.parity_batch_sizes),
+            cfg.export.atol, cfg.export.min_argmax_agreement,
+        ), getattr(fit_result, "classifier", None))
+        fields["fusion"] = fusion.to_dict()
+        if fusion.applied:
+            runtime = load_runtime(bundle)
+    if cfg.export.int8 and len(data.test) and getattr(spec, "quantizable", True):
+        def accuracy(graph: Path) -> tuple[float, Any]:
+            candidate = load_runtime(bundle, graph=graph)
+            predicted = candidate.predict(split_inputs(candidate, data.test)).label_ids
+            return float((predicted == true_ids(candidate, data.test)).mean()), predicted
+
+        fields["int8"] = make_int8(bundle, accuracy, float(cfg.export.max_int8_accuracy_drop)).to_dict()
+    return runtime, fields
+
+
+def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: str = "train") -> dict[str, Any]:
+    """Fit, export, verify, record and (when the gates pass) promote, on already prepared splits. Returns a summary.
+
+    ``out``: the run folder (default: the Hydra run's, see :func:`lightship.config.paths.output_dir`).
+    """
+    from lightship.config.paths import output_dir
+    from lightship.lineage import lineage
+    from lightship.tracking.runs import RunRecorder, flatten
+    from lightship.tracking.uri import resolve_tracking_uri
+    from lightship.training.fit import resolve_resume
+
+    allowed = list(cfg.allowed_targets)
+    resume_from = resolve_resume(cfg.resume) if cfg.resume else None
+    out = out or output_dir()
+    spec = instantiate(cfg.model, allowed)
+    high_risk = cfg.data.high_risk_label if cfg.data.high_risk_label in data.labels else None
+    log.info("Data %s: %s; labels %s", data.source, data.report, data.labels)
+
+    uri = resolve_tracking_uri(cfg.tracking.uri)
+    recorder = RunRecorder(uri, cfg.tracking.experiment_name)
+    run_id = recorder.start(run_name=f"{cfg.model.name}-{out.name}", tags={"lightship.task": task, "lightship.output_dir": str(out)})
+    try:
+        recorder.log_params(flatten(OmegaConf.to_container(cfg, resolve=True)))
+        recorder.log_metrics({f"data_{key}": value for key, value in data.report.items() if isinstance(value, (int, float))})
+        context = FitContext(cfg.trainer, cfg.data, cfg.seed, out / "checkpoints", [recorder.lightning_logger()], resume_from, trial_callbacks(cfg))
+        fit_result = spec.fit(data, context)
+        bundle = start_bundle(
+            out / "bundle",
+            labels=data.labels,
+            high_risk_label=high_risk,
+            model={"name": cfg.model.name, "spec": cfg.model._target_},
+            config_yaml=OmegaConf.to_yaml(cfg, resolve=True),
+            **spec.bundle_fields(fit_result, data),
+        )
+        runtime, reference, parity = export_and_verify(cfg, spec, fit_result, data, bundle)
+        runtime, graph_fields = faster_graphs(cfg, spec, fit_result, data, bundle, runtime, reference)
+        metrics = evaluate_bundle(runtime, data, high_risk)
+        latency = measure_latency(runtime, split_inputs(runtime, data.test))
+        profile_file = write_reference_profile(cfg, runtime, data, bundle)
+        bundle.update(
+            metrics=metrics,
+            parity=parity,
+            lineage=lineage(data.fingerprint, data.source),
+            data_report=data.report,
+            training={"seconds": round(fit_result.train_seconds, 3), "epochs": fit_result.epochs, "best_val_macro_f1": fit_result.best_score},
+            mlflow={"tracking_uri": uri, "run_id": run_id},
+            onnx_bytes=bundle.onnx_path.stat().st_size,
+            reference_profile=profile_file,
+            latency=latency,
+            parameters=spec.size(fit_result),
+            **graph_fields,
+        )
+        recorder.log_metrics({f"test_{key}": value for key, value in metrics.items()})
+        recorder.log_metrics(
+            {"train_seconds": fit_result.train_seconds, "parity_max_abs_diff_logits": parity["max_abs_diff_logits"], **latency}
+        )
+        source = recorder.log_artifacts(bundle.path, "bundle")
+        summary: dict[str, Any] = {
+            "run_id": run_id, "output_dir": str(out), "bundle": str(bundle.path), "metrics": metrics, "parity": parity,
+            "latency": latency, "train_seconds": fit_result.train_seconds, "onnx_bytes": bundle.onnx_path.stat().st_size,
+            "best_val_macro_f1": fit_result.best_score, "int8": graph_fields.get("int8"), "fusion": graph_fields.get("fusion"),
+            "model": cfg.model.name, "family": getattr(spec, "family", "custom"), "train_rows": len(data.train),
+        }
+        if cfg.tracking.register:
+            int8_tags = Int8Decision(**graph_fields["int8"]).tags() if "int8" in graph_fields else {}
+            summary.update(register_and_gate(cfg, uri, source, run_id, metrics, data, high_risk, int8_tags))
+    except BaseException:
+        recorder.finish("FAILED")
+        raise
+    recorder.set_tags({"lightship.promoted": summary.get("promoted", False)})
+    recorder.finish("FINISHED")
+    write_job_row(out, leaderboard_row(summary))
+    report_summary(summary)
+    return summary
+
+
+def trial_callbacks(cfg: DictConfig) -> list[Any]:
+    """The Optuna pruning callback when this run is a trial of a stored study."""
+    if cfg.trial.number is None or not cfg.trial.storage:
+        return []
+    from lightship.training.pruning import OptunaPruning
+
+    return [OptunaPruning(cfg.trial.storage, cfg.trial.study_name, cfg.trial.number, cfg.trial.monitor)]
+
+
+def leaderboard_row(summary: dict[str, Any]) -> dict[str, Any]:
+    """This run's row in a sweep leaderboard: quality, cost and size side by side."""
+    metrics = summary["metrics"]
+    row = {"model": summary.get("model", ""), "family": summary.get("family", "")}
+    row.update({name: metrics[name] for name in ("accuracy", "macro_f1", "high_risk_recall") if name in metrics})
+    latency = summary["latency"]
+    row.update(
+        best_val_macro_f1=summary["best_val_macro_f1"],
+        train_rows=summary.get("train_rows", ""),
+        train_seconds=round(summary["train_seconds"], 2),
+        onnx_ms_per_text=latency["ms_per_text_batch1"],
+        onnx_ms_per_text_best=latency.get("ms_per_text_best", latency["ms_per_text_batch1"]),
+        best_batch=latency.get("best_batch_size", 1),
+        onnx_mb=round(summary["onnx_bytes"] / 1e6, 2),
+        version=summary.get("version", ""),
+        promoted=summary.get("promoted", ""),
+    )
+    return row
+
+
+def register_and_gate(
+    cfg: DictConfig, uri: str, source: str, run_id: str, metrics: dict[str, float], data: SplitData, high_risk: Optional[str],
+    extra_tags: Optional[dict[str, str]] = None,
+) -> dict[str, Any]:
+    """Register the bundle as a new version; move the alias only when every gate passes."""
+    from lightship.promotion.gates import evaluate_gates
+    from lightship.tracking.registry import Registry
+
+    registry = Registry(uri, cfg.tracking.model_name, cfg.tracking.champion_alias)
+    with registry.publishing():  # parallel jobs take turns: the gates compare against the champion being replaced
+        champion, note, champion_version = champion_metrics(registry, data, high_risk)
+        decision = evaluate_gates(metrics, data.labels, cfg.gates, champion, note)
+        tags = {"lightship.data_fingerprint": data.fingerprint, **(extra_tags or {})}
+        version = registry.publish(source, run_id, tags, promote=decision.passed, reason=decision.summary())
+    if decision.passed:
+        log.info("Version %s of %s is now @%s", version, cfg.tracking.model_name, cfg.tracking.champion_alias)
+    else:
+        log.warning("Version %s kept but not promoted: %s", version, decision.summary())
+    return {
+        "model_name": cfg.tracking.model_name,
+        "version": version,
+        "promoted": decision.passed,
+        "gates": decision.checks,
+        "gate_reasons": decision.reasons,
+        "champion_before": champion_version,
+        "champion_metrics": champion,
+    }
+
+
+def report_summary(summary: dict[str, Any]) -> None:
+    """Print the run's outcome as a table (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="lightship train", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in summary["metrics"].items():
+        table.add_row(f"test {key}", f"{value:.4f}")
+    parity = summary["parity"]
+    table.add_row("parity max|diff| logits", f"{parity['max_abs_diff_logits']:.2e}")
+    if "version" in summary:
+        verdict = "champion" if summary["promoted"] else "not promoted: " + "; ".join(summary["gate_reasons"])
+        table.add_row(f"{summary['model_name']} v{summary['version']}", verdict)
+    table.add_row("bundle", summary["bundle"])
+    Console(stderr=True).print(table)
