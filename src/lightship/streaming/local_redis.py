@@ -9,15 +9,12 @@ and is always stopped with it::
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any, Optional
 
-from lightship.serving.server_process import free_port
+from lightship.serving.server_process import PORT_PLACEHOLDER, ServerProcess
 
 INSTALL_HINT = "install Debian's redis-server (apt-get install redis-server; `make setup` and .ci/run do it)"
 
@@ -26,58 +23,41 @@ def redis_server_path() -> Optional[str]:
     return shutil.which("redis-server")
 
 
-class LocalRedis:
-    def __init__(self, folder: Path, port: Optional[int] = None) -> None:
+class LocalRedis(ServerProcess):
+    """``redis-server`` in its own process group (stopped with SIGTERM, then SIGKILL); ready when it answers PING."""
+
+    def __init__(self, folder: Path) -> None:
         binary = redis_server_path()
         if binary is None:
             raise FileNotFoundError(f"redis-server is not on PATH: {INSTALL_HINT}")
-        self.port = port or free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         folder.mkdir(parents=True, exist_ok=True)
-        self.log_path = folder / f"redis-{self.port}.log"
-        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--dir", str(folder), "--logfile", str(self.log_path)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        command = [binary, "--port", PORT_PLACEHOLDER, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)]
+        super().__init__(command, folder / "redis.log", cwd=folder)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def wait_ready(self, timeout_s: float = 30) -> "LocalRedis":
         import redis
 
         deadline = time.monotonic() + timeout_s
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-        try:
+        with redis.Redis.from_url(self.url, socket_connect_timeout=1) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
-                    raise RuntimeError(f"redis-server exited with {self.process.returncode}: {tail}")
+                    raise RuntimeError(f"redis-server exited with {self.process.returncode}; log {self.log_path}:\n{self.log_tail()}")
                 try:
                     if client.ping():
                         return self
                 except redis.ConnectionError:
                     time.sleep(0.05)
-        finally:
-            client.close()
         self.stop()
-        raise TimeoutError(f"redis-server on port {self.port} did not answer PING within {timeout_s} s")
+        raise TimeoutError(f"redis-server on port {self.port} did not answer PING within {timeout_s} s; log {self.log_path}")
 
     def client(self, **kwargs: Any) -> Any:
         import redis
 
         return redis.Redis.from_url(self.url, **kwargs)
 
-    def stop(self, timeout_s: float = 10) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
     def __enter__(self) -> "LocalRedis":
         return self.wait_ready()
-
-    def __exit__(self, *_: Any) -> None:
-        self.stop()
 
 
 def fill(client: Any, stream: str, events: list[dict[str, Any]], chunk: int = 1000) -> list[str]:
