@@ -158,3 +158,33 @@ def test_unreachable_redis_says_what_to_check() -> None:
 
     with pytest.raises(StreamError, match=r"stream.url=redis://127.0.0.1:1/0: cannot reach Redis .*Start redis-server"):
         run_in_process(["task=stream", "stream.url=redis://127.0.0.1:1/0", "stream.connect_timeout_s=1"])
+
+
+def test_hot_swap_when_the_champion_moves(redis_server, stream_store: Path, tmp_path: Path) -> None:
+    """The consumer follows the alias (serve.watch_interval_s): later batches are scored by the new version."""
+    import shutil
+
+    from mlflow import MlflowClient
+
+    shutil.copy(stream_store / "mlflow.db", tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = redis_server.client()
+    fill(client, "swap:in", text_events(200))
+    args = overrides(tmp_path, redis_server.url, "swap", "stream.batch_size=8", "serve.watch_interval_s=1")
+    consumer = Consumer(tmp_path, args, "s1").wait_ready()
+    try:
+        wait_for(lambda: client.xlen("swap:out") >= 200, process=consumer)
+        registry = MlflowClient(uri, registry_uri=uri)
+        first = registry.get_model_version("lightship", "1")
+        new = registry.create_model_version("lightship", source=first.source, run_id=first.run_id)
+        registry.set_registered_model_alias("lightship", "champion", new.version)
+        wait_for(lambda: f'version="{new.version}"}} 1.0' in consumer.metrics(), process=consumer)
+        fill(client, "swap:in", text_events(50, start=200))
+        wait_for(lambda: client.xlen("swap:out") >= 250, process=consumer)
+        scrape = consumer.metrics()
+    finally:
+        consumer.stop()
+    versions = [fields["model_version"] for _, fields in entries(client, "swap:out")]
+    assert versions == ["1"] * 200 + [str(new.version)] * 50
+    assert 'lightship_model_swaps_total{outcome="swapped"} 1.0' in scrape
+    assert 'lightship_model_info{alias="champion",name="lightship",version="1"} 0.0' in scrape
