@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from lightship.streaming.events import Event, decode, input_kind
+from lightship.streaming.events import Event, decode
 
 
 def kinds(decoded) -> list[tuple[str, str]]:
@@ -45,11 +45,9 @@ def test_image_events() -> None:
     assert kinds(decoded) == [("2", "wrong_type"), ("3", "empty")]
 
 
-def test_input_kind_from_the_manifest() -> None:
-    assert input_kind({"labels": ["a"]}) == "text"  # bundles older than the input block
-    assert input_kind({"input": {"kind": "tabular", "columns": []}}) == "tabular"
-    with pytest.raises(ValueError, match="known kinds: text, tabular, image"):
-        input_kind({"input": {"kind": "audio"}})
+def test_an_input_kind_without_a_field_is_refused() -> None:
+    with pytest.raises(ValueError, match="bundle input kind 'audio' cannot be streamed; known kinds: text, tabular, image"):
+        decode([Event("1", {"audio": b"..."})], "audio")
 
 
 def test_dead_letter_record_keeps_the_original_fields() -> None:

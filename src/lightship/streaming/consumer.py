@@ -29,7 +29,7 @@ from lightship.serving.holder import LoadedModel, ModelHolder
 from lightship.inference.scoring import ScoredBatch, score
 from lightship.serving.store import PredictionRecord, PredictionStore
 from lightship.streaming.broker import Broker
-from lightship.streaming.events import Decoded, DeadLetter, Event, OutputRecord, decode, input_kind
+from lightship.streaming.events import Decoded, DeadLetter, Event, OutputRecord, decode
 from lightship.streaming.metrics import StreamMetrics
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class StreamConsumer:
         assert model is not None, "the holder has no model: call holder.start() first"
         seconds = {"read": read_s}
         t0 = time.perf_counter()
-        decoded = decode(events, input_kind(model.resolved.bundle.manifest))
+        decoded = decode(events, model.resolved.bundle.input_kind)
         seconds["decode"] = time.perf_counter() - t0
         batch, failed = self._score(model, decoded)
         if batch is not None:

@@ -1,7 +1,7 @@
 """Events in, predictions and dead letters out: the broker-neutral records and the input decoding.
 
-An input event carries one field named after the bundle's input kind (the seam where
-tabular and image bundles plug in without touching the consumer):
+An input event carries one field named after the bundle's input kind (``Bundle.input_kind``;
+the seam where tabular and image bundles plug in without touching the consumer):
 
 - ``text`` (text bundles): the text, UTF-8;
 - ``row`` (tabular bundles): a JSON object of column values;
@@ -24,7 +24,6 @@ FieldValue = Union[bytes, str, int, float, bool, None, dict, list]
 
 # Input kind (declared by the bundle's manifest) -> the event field that carries it.
 INPUT_FIELDS = {"text": "text", "tabular": "row", "image": "image"}
-DEFAULT_INPUT_KIND = "text"
 
 # Dead-letter reason codes (also the ``reason`` label of ``lightship_stream_dead_letters_total``).
 REASONS = ("missing_field", "empty", "not_json", "wrong_type", "not_utf8", "deleted", "scoring_failed")
@@ -130,17 +129,16 @@ def decode_image(value: FieldValue) -> bytes:
 DECODERS: dict[str, Callable[[FieldValue], Any]] = {"text": decode_text, "row": decode_row, "image": decode_image}
 
 
-def input_kind(manifest: Mapping[str, Any]) -> str:
-    """The bundle's input kind (``input.kind`` in its manifest); bundles that predate the field hold text."""
-    kind = str((manifest.get("input") or {}).get("kind") or DEFAULT_INPUT_KIND)
+def input_field(kind: str) -> str:
+    """The event field that carries a model's input kind (``Bundle.input_kind``); an unknown kind names the known ones."""
     if kind not in INPUT_FIELDS:
-        raise ValueError(f"bundle input_kind '{kind}' cannot be streamed; known kinds: {', '.join(INPUT_FIELDS)}")
-    return kind
+        raise ValueError(f"bundle input kind '{kind}' cannot be streamed; known kinds: {', '.join(INPUT_FIELDS)}")
+    return INPUT_FIELDS[kind]
 
 
 def decode(events: Sequence[Event], kind: str) -> Decoded:
     """Model inputs for the events that carry a usable ``INPUT_FIELDS[kind]`` field; dead letters for the others."""
-    name = INPUT_FIELDS[kind]
+    name = input_field(kind)
     decoder = DECODERS[name]
     result = Decoded()
     for event in events:

@@ -64,7 +64,8 @@ class KafkaTopics:
 
         self.cfg = cfg
         self.timeout = float(cfg.connect_timeout_s)
-        common = {"bootstrap.servers": str(cfg.url), **dict(cfg.options)}
+        # librdkafka's own log lines go through Python logging (else straight to stderr).
+        common = {"bootstrap.servers": str(cfg.url), "logger": log, **dict(cfg.options)}
         self.consumer = Consumer({
             **common, "group.id": str(cfg.group), "client.id": str(cfg.consumer), "enable.auto.commit": False,
             "auto.offset.reset": cfg.start.value, "isolation.level": "read_committed",

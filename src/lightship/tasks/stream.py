@@ -18,7 +18,7 @@ import logging
 import os
 import signal
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, Iterator
 
 from omegaconf import DictConfig
@@ -86,6 +86,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     from lightship.serving.store import PredictionStore
     from lightship.serving.telemetry import DriftMetrics
     from lightship.streaming.consumer import StreamConsumer
+    from lightship.streaming.events import input_field
     from lightship.streaming.metrics import StreamMetrics
     from lightship.tracking.uri import resolve_tracking_uri
 
@@ -94,36 +95,38 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     reference = ModelReference.parse(stream.model or os.environ.get(MODEL_ENV), cfg.tracking.model_name, cfg.tracking.champion_alias)
     metrics = StreamMetrics(int(stream.batch_size))
     alias = reference.alias or ""
-    options = RuntimeOptions(serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, serve.io_binding, serve.precision.value)
+    options = RuntimeOptions.from_serve(serve)
     holder = ModelHolder(reference, resolve_tracking_uri(cfg.tracking.uri), options, list(serve.smoke_texts),
                          on_change=lambda model: metrics.serving(model.name, model.version, alias, model.labels),
                          on_outcome=lambda outcome: metrics.swaps.labels(outcome.outcome).inc() if outcome.outcome != "unchanged" else None)
-    broker = open_broker(cfg)
-    model = holder.start()
-    store = PredictionStore(serve.store_path)
-    drift = LiveDriftMonitor(cfg.drift, DriftMetrics(metrics.registry)).start() if cfg.drift.live else None
-    server = metrics.serve_http(str(stream.metrics_host), int(stream.metrics_port)) if stream.metrics_port else None
-    if serve.watch_interval_s > 0 and reference.follows_alias:
-        holder.watch(float(serve.watch_interval_s))
-    consumer = StreamConsumer(broker, holder, stream, max_batch_tokens=int(serve.max_batch_tokens), metrics=metrics, store=store,
-                              drift=drift, keep_text=bool(serve.store_texts))
-    log.info("Consuming %s (%s) as %s/%s with %s version %s%s", stream.input, stream.name, stream.group, stream.consumer,
-             model.name, model.version, f"; metrics on http://{stream.metrics_host}:{stream.metrics_port}/metrics" if server else "")
     stop = threading.Event()
-    try:
+    with ExitStack() as cleanup:  # closed in reverse order, whatever fails
+        broker = open_broker(cfg)
+        cleanup.callback(broker.close)
+        model = holder.start()
+        cleanup.callback(lambda: holder.current.resolved.release() if holder.current else None)
+        cleanup.callback(holder.stop)
+        try:
+            input_field(model.resolved.bundle.input_kind)
+        except ValueError as exc:
+            raise ConfigError(f"stream.model={reference.text}: {exc}") from exc
+        store = PredictionStore(serve.store_path)
+        cleanup.callback(store.close)
+        drift = LiveDriftMonitor(cfg.drift, DriftMetrics(metrics.registry)).start() if cfg.drift.live else None
+        if drift is not None:
+            cleanup.callback(drift.stop)
+        if stream.metrics_port:
+            server = metrics.serve_http(str(stream.metrics_host), int(stream.metrics_port))
+            cleanup.callback(server.server_close)
+            cleanup.callback(server.shutdown)
+        if serve.watch_interval_s > 0 and reference.follows_alias:
+            holder.watch(float(serve.watch_interval_s))
+        consumer = StreamConsumer(broker, holder, stream, max_batch_tokens=int(serve.max_batch_tokens), metrics=metrics, store=store,
+                                  drift=drift, keep_text=bool(serve.store_texts))
+        log.info("Consuming %s (%s) as %s/%s with %s version %s%s", stream.input, stream.name, stream.group, stream.consumer,
+                 model.name, model.version, f"; metrics on http://{stream.metrics_host}:{stream.metrics_port}/metrics" if stream.metrics_port else "")
         with stop_on_signals(stop):
             summary = consumer.run(stop)
-    finally:
-        holder.stop()
-        if drift is not None:
-            drift.stop()
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        broker.close()
-        store.close()
-        if holder.current is not None:
-            holder.current.resolved.release()
     result = {**summary.to_dict(), "input": stream.input, "output": stream.output, "dead_letter": stream.dead_letter,
               "group": stream.group, "consumer": stream.consumer, "model": reference.text}
     (output_dir() / SUMMARY_FILE).write_text(json.dumps(result, indent=2))
