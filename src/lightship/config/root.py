@@ -122,6 +122,18 @@ class AlertsConfig:
 
 
 @dataclass
+class ChoiceConfig:
+    """The model-choice rules of ``experiment=model_choice`` (see docs/text_models.md)."""
+
+    # Models slower than this per input at batch 1 (ms, ONNX Runtime) are not recommended (null: no budget).
+    latency_budget_ms: Optional[float] = None
+    # A cheaper model within this much of the best macro-F1 is recommended over the best.
+    margin: float = 0.01
+    # Below this many training rows, labelled data counts as scarce and a pretrained model within the margin wins.
+    scarce_rows: int = 1000
+
+
+@dataclass
 class LightshipConfig:
     task: Any = MISSING
     model: Any = MISSING
@@ -141,5 +153,6 @@ class LightshipConfig:
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     trial: TrialConfig = field(default_factory=TrialConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    choice: ChoiceConfig = field(default_factory=ChoiceConfig)
     # Module prefixes a ``_target_`` may name; anything else is refused before instantiation.
     allowed_targets: list[str] = field(default_factory=lambda: ["lightship."])

@@ -2,9 +2,8 @@
 
 The text cleaning, tokenization and features are inside the graph (for example
 ``model=tfidf_linear``), so the runtime passes the strings through as a ``[batch, 1]``
-tensor. The graph's ``probabilities`` output becomes the logits (log-probabilities, so
-the softmax every consumer applies gives the graph's probabilities back) and stands in
-for the embedding that drift monitoring watches. Word counts and the unknown-word
+tensor. The graph's raw ``scores`` are the logits (softmax gives the model's
+probabilities) and stand in for the embedding that drift monitoring watches. Word counts and the unknown-word
 counts (against the bundle's ``vocabulary.txt``) feed the same text statistics as the
 tokenizer runtime's.
 """
@@ -22,7 +21,7 @@ from lightship.bundle import Bundle
 from lightship.inference.runtime import OnnxClassifier, Predictions, softmax
 from lightship.inference.text import OnnxTextClassifier
 
-PROBABILITIES = "probabilities"
+SCORES = "scores"
 
 
 class OnnxStringClassifier(OnnxClassifier):
@@ -43,11 +42,11 @@ class OnnxStringClassifier(OnnxClassifier):
         return {self.input_name: np.asarray(list(texts), dtype=object).reshape(-1, 1)}
 
     def run(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """``(log-probabilities, log-probabilities)``: see the module docstring."""
-        from lightship.models.tfidf_linear import log_probabilities
+        """``(logits, logits)``: see the module docstring."""
+        from lightship.models.tfidf_linear import logits_from_scores
 
-        (probabilities,) = self.session.run([PROBABILITIES], encoded)
-        logits = log_probabilities(probabilities)
+        (scores,) = self.session.run([SCORES], encoded)
+        logits = logits_from_scores(scores)
         return logits, logits
 
     def word_counts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

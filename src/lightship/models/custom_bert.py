@@ -14,7 +14,7 @@ from lightship.models.spec import ModelSpec
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
-    from lightship.models.classifier import TextClassifier
+    from lightship.models.classifier import MeanPoolClassifier
 
 SPECIAL_TOKENS = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
 
@@ -60,7 +60,10 @@ def train_wordpiece(texts: Sequence[str], vocab_size: int, min_frequency: int) -
 
 
 class CustomBertSpec(ModelSpec):
-    """Builds ``BertForSequenceClassification`` from a ``BertConfig`` given in the ``model`` group."""
+    """Builds a BERT encoder from a ``BertConfig`` given in the ``model`` group, with a mean-pooled head."""
+
+    # The model-choice rules (lightship.sweeps.choice) weigh families differently.
+    family = "custom"
 
     def __init__(
         self,
@@ -85,10 +88,10 @@ class CustomBertSpec(ModelSpec):
     def build_tokenizer(self, train_texts: Sequence[str]) -> "PreTrainedTokenizerBase":
         return train_wordpiece(train_texts, self.vocab_size, self.tokenizer_min_frequency)
 
-    def build_classifier(self, labels: Sequence[str], tokenizer: "PreTrainedTokenizerBase") -> "TextClassifier":
-        from transformers import BertConfig, BertForSequenceClassification
+    def build_classifier(self, labels: Sequence[str], tokenizer: "PreTrainedTokenizerBase") -> "MeanPoolClassifier":
+        from transformers import BertConfig, BertModel
 
-        from lightship.models.classifier import TextClassifier
+        from lightship.models.classifier import MeanPoolClassifier
 
         config = BertConfig(
             vocab_size=len(tokenizer),
@@ -105,4 +108,4 @@ class CustomBertSpec(ModelSpec):
             label2id={label: index for index, label in enumerate(labels)},
         )
         config._attn_implementation = "eager"
-        return TextClassifier(BertForSequenceClassification(config))
+        return MeanPoolClassifier(BertModel(config, add_pooling_layer=False), self.hidden_size, len(labels), self.dropout)

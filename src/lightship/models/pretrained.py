@@ -43,6 +43,9 @@ def resolve_name_or_path(name: str) -> str:
 class PretrainedSpec(ModelSpec):
     """Loads tokenizer and model with ``from_pretrained(name_or_path)``."""
 
+    # The model-choice rules (lightship.sweeps.choice) weigh families differently.
+    family = "pretrained"
+
     def __init__(self, finetune: Any = "full", finetune_layers: int = 2, dropout: float = 0.1, **common: Any) -> None:
         super().__init__(**common)
         self.finetune = getattr(finetune, "value", finetune)

@@ -7,14 +7,18 @@ the PyTorch module on the runtime's own token ids.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
     from lightship.models.classifier import TextClassifier
+    from lightship.models.text_encoding import TextEncoder
 
 
 class ModelSpec:
@@ -31,7 +35,10 @@ class ModelSpec:
     def __init__(
         self,
         name: str,
-        max_length: int = 64,
+        max_length: int | None = 64,
+        max_length_quantile: float = 0.95,
+        max_length_cap: int = 256,
+        truncation_head_fraction: float = 1.0,
         lr: float = 1e-3,
         head_lr: float | None = None,
         weight_decay: float = 0.01,
@@ -41,6 +48,9 @@ class ModelSpec:
     ) -> None:
         self.name = name
         self.max_length = max_length
+        self.max_length_quantile = max_length_quantile
+        self.max_length_cap = max_length_cap
+        self.truncation_head_fraction = truncation_head_fraction
         self.lr = lr
         self.head_lr = head_lr
         self.weight_decay = weight_decay
@@ -49,6 +59,19 @@ class ModelSpec:
 
     def build_tokenizer(self, train_texts: Sequence[str]) -> "PreTrainedTokenizerBase":
         raise NotImplementedError
+
+    def text_encoder(self, tokenizer: "PreTrainedTokenizerBase", train_texts: Sequence[str]) -> "TextEncoder":
+        """The encoding used everywhere after training; an unset ``max_length`` is chosen from ``train_texts``.
+
+        The chosen length is written back to ``self.max_length`` (the bundle records it).
+        """
+        from lightship.models.text_encoding import TextEncoder, choose_max_length
+
+        if self.max_length is None:
+            self.max_length = choose_max_length(tokenizer, train_texts, self.max_length_quantile, self.max_length_cap)
+            log.info("model.max_length=%d: the %.0f%% quantile of the training texts' token lengths (cap %d)",
+                     self.max_length, 100 * self.max_length_quantile, self.max_length_cap)
+        return TextEncoder(tokenizer, self.max_length, self.truncation_head_fraction)
 
     def build_classifier(self, labels: Sequence[str], tokenizer: "PreTrainedTokenizerBase") -> "TextClassifier":
         raise NotImplementedError

@@ -16,11 +16,10 @@ so the service takes raw strings and nothing can drift between training and serv
 
 Not expressible in ONNX: scikit-learn's ``analyzer="char_wb"`` (character n-grams inside
 word boundaries) and custom Python tokenizers or preprocessors; ``analyzer="char"``
-(``char_ngram_max``) is, and is offered instead. Two options are left out because
-skl2onnx's graph computes something else than scikit-learn (parity refuses it):
-``sublinear_tf`` (up to 0.02 off per feature) and ``stop_words`` with bigrams (scikit-learn
-joins the words around a removed stop word into a bigram, the graph does not);
-``max_df`` drops the corpus's own most common words instead, which the graph reproduces.
+(``char_ngram_max``) is, and is offered instead. Three vectoriser options are left out
+because skl2onnx's graph computes something else than scikit-learn (parity refuses it):
+``sublinear_tf`` (up to 0.02 off per feature), and ``stop_words`` or ``max_df`` with
+bigrams (the graph loses the bigrams that contain a removed word, such as "of the").
 
 A small candidate grid (``word_ngram_max`` x ``C``) is fitted on the train split and the
 candidate with the lowest validation log-loss is kept: bigrams help short, phrase-heavy
@@ -47,7 +46,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 TEXT_INPUT = "text"
-OUTPUT_NAMES = ["label", "probabilities"]
+OUTPUT_NAMES = ["label", "scores"]
 VOCABULARY_FILE = "vocabulary.txt"
 # What scikit-learn's default token_pattern keeps, in RE2 syntax (see the module docstring).
 TOKEN_PATTERN_RE2 = r"[\pL\pN_]{2,}"
@@ -72,12 +71,13 @@ class TfidfLinearSpec:
 
     Parameters: the grids ``word_ngram_max`` (1: unigrams, 2: + bigrams) and ``C`` (inverse
     regularisation) searched on the validation split, ``char_ngram_max`` (0: no character
-    n-grams, else 2..max), ``min_df``, ``max_df`` and ``max_features`` per vectoriser,
+    n-grams, else 2..max), ``min_df`` and ``max_features`` per vectoriser,
     ``max_iter``, and ``class_weighting`` (none, balanced, sqrt) as for the neural models.
     """
 
     fusable = False
     quantizable = False
+    family = "baseline"
 
     def __init__(
         self,
@@ -86,7 +86,6 @@ class TfidfLinearSpec:
         C: Sequence[float] = (10.0, 30.0),
         char_ngram_max: int = 0,
         min_df: int = 2,
-        max_df: float = 0.5,
         max_features: int = 200_000,
         max_iter: int = 2000,
         class_weighting: Any = "sqrt",
@@ -97,7 +96,6 @@ class TfidfLinearSpec:
         self.c_grid = [float(value) for value in C] or [1.0]
         self.char_ngram_max = char_ngram_max
         self.min_df = min_df
-        self.max_df = max_df
         self.max_features = max_features
         self.max_iter = max_iter
         self.class_weighting = getattr(class_weighting, "value", class_weighting)
@@ -107,7 +105,7 @@ class TfidfLinearSpec:
     def _vectorizers(self, ngram_max: int) -> list[Any]:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        common = {"min_df": self.min_df, "max_df": self.max_df, "max_features": self.max_features, "dtype": np.float32}
+        common = {"min_df": self.min_df, "max_features": self.max_features, "dtype": np.float32}
         vectorizers = [TfidfVectorizer(ngram_range=(1, ngram_max), **common)]
         if self.char_ngram_max >= 2:
             vectorizers.append(TfidfVectorizer(analyzer="char", ngram_range=(2, self.char_ngram_max), **common))
@@ -177,9 +175,9 @@ class TfidfLinearSpec:
         write_vocabulary(fit_result.pipeline, bundle.path / VOCABULARY_FILE)
 
     def reference(self, fit_result: TfidfFitResult, runtime: Any) -> Any:
-        """scikit-learn's own pipeline on the same raw strings: log-probabilities, as the runtime's logits."""
+        """scikit-learn's own pipeline on the same raw strings: its decision function, as logits."""
         def predict(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-            logits = log_probabilities(fit_result.pipeline.predict_proba(list(texts)))
+            logits = logits_from_decision(fit_result.pipeline.decision_function(list(texts)))
             return logits, logits
 
         return predict
@@ -190,25 +188,48 @@ class TfidfLinearSpec:
         return int(model.coef_.size + model.intercept_.size)
 
 
-def log_probabilities(probabilities: np.ndarray) -> np.ndarray:
-    """Logits of a softmax model up to a constant: its log-probabilities (zeros clipped)."""
-    return np.log(np.clip(np.asarray(probabilities, dtype=np.float64), 1e-30, None))
+def logits_from_decision(decision: np.ndarray) -> np.ndarray:
+    """Logits whose softmax is ``predict_proba``: the decision function, or ``[-d/2, d/2]`` for a binary model
+    (whose probability is ``sigmoid(d)``)."""
+    decision = np.asarray(decision, dtype=np.float64)
+    return np.column_stack([-decision / 2, decision / 2]) if decision.ndim == 1 else decision
+
+
+def logits_from_scores(scores: np.ndarray) -> np.ndarray:
+    """The graph's raw scores as logits: skl2onnx gives a binary model ``[-d, d]``, halved to ``[-d/2, d/2]``."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return scores / 2 if scores.shape[-1] == 2 else scores
 
 
 def pipeline_to_onnx(pipeline: Any, opset: int) -> Any:
-    """Convert the fitted pipeline with a ``[batch, 1]`` string input and plain (not zipmapped) probabilities."""
+    """Convert the fitted pipeline with a ``[batch, 1]`` string input; outputs ``label`` and the raw ``scores``.
+
+    Raw scores (not probabilities) keep the full precision of the logits: a probability of
+    1e-20 in float32 carries little of its logit, and parity compares logits.
+    """
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import StringTensorType
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    options: dict[int, dict[str, Any]] = {id(pipeline[-1]): {"zipmap": False}}
+    options: dict[int, dict[str, Any]] = {id(pipeline[-1]): {"zipmap": False, "raw_scores": True}}
     for step in _steps(pipeline[0]):
         if isinstance(step, TfidfVectorizer):
             vectorizer_options: dict[str, Any] = {"locale": STRING_LOCALE}
             if step.analyzer == "word":
                 vectorizer_options["tokenexp"] = TOKEN_PATTERN_RE2
             options[id(step)] = vectorizer_options
-    return convert_sklearn(pipeline, initial_types=[(TEXT_INPUT, StringTensorType([None, 1]))], options=options, target_opset=opset)
+    graph = convert_sklearn(pipeline, initial_types=[(TEXT_INPUT, StringTensorType([None, 1]))], options=options, target_opset=opset)
+    return _rename_output(graph, "probabilities", OUTPUT_NAMES[1])
+
+
+def _rename_output(graph: Any, old: str, new: str) -> Any:
+    """Rename a graph output everywhere it appears (skl2onnx names raw scores ``probabilities``)."""
+    for node in graph.graph.node:
+        node.output[:] = [new if name == old else name for name in node.output]
+    for output in graph.graph.output:
+        if output.name == old:
+            output.name = new
+    return graph
 
 
 def _steps(features: Any) -> list[Any]:
@@ -217,7 +238,7 @@ def _steps(features: Any) -> list[Any]:
 
 
 def write_vocabulary(pipeline: Any, path: Path) -> None:
-    """The single words the training texts held (those ``max_df`` dropped as too common included)."""
+    """The single words the word vectoriser knows."""
     word = _steps(pipeline[0])[0]
-    words = {term for term in word.vocabulary_ if " " not in term} | {term for term in getattr(word, "stop_words_", ()) or () if " " not in term}
+    words = {term for term in word.vocabulary_ if " " not in term}
     path.write_text("\n".join(sorted(words)) + "\n", encoding="utf-8")

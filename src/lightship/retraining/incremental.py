@@ -14,8 +14,7 @@ from lightship.retraining.replay import ReplayBuffer
 
 def incremental_update(
     classifier: Any,
-    tokenizer: Any,
-    max_length: int,
+    encoder: Any,
     label_to_id: Mapping[str, int],
     texts: Sequence[str],
     labels: Sequence[str],
@@ -49,7 +48,7 @@ def incremental_update(
         batch = [known[i] for i in order[step * new_per_batch : (step + 1) * new_per_batch]]
         old_texts, old_labels = replay.sample(batch_size - len(batch))
         batch += [(text, label_to_id[label]) for text, label in zip(old_texts, old_labels) if label in label_to_id]
-        encoded = tokenizer([text for text, _ in batch], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+        encoded = encoder.encode_torch([text for text, _ in batch])
         logits, _ = classifier(encoded["input_ids"], encoded["attention_mask"])
         loss = loss_fn(logits, torch.tensor([label for _, label in batch], dtype=torch.long))
         optimizer.zero_grad()

@@ -1,4 +1,4 @@
-"""A Lightning data module that tokenizes per batch, padding to the batch's longest text."""
+"""A Lightning data module that tokenizes per batch (truncated as serving does), padding to the batch's longest text."""
 
 from __future__ import annotations
 
@@ -9,38 +9,38 @@ import torch
 from torch.utils.data import DataLoader
 
 from lightship.data.splits import LABEL, TEXT, SplitData
+from lightship.models.text_encoding import TextEncoder
+from lightship.training.batching import LengthBucketBatchSampler
 from lightship.training.reproducibility import EpochShuffleSampler
 
 
 class TextCollator:
-    """Tokenize a list of ``(text, label_id)`` pairs into padded tensors."""
+    """Tokenize a list of ``(text, label_id)`` pairs into padded tensors (the serving runtime's encoding)."""
 
-    def __init__(self, tokenizer: Any, max_length: int) -> None:
-        self.tokenizer = tokenizer
-        self.max_length = max_length
+    def __init__(self, encoder: TextEncoder) -> None:
+        self.encoder = encoder
 
     def __call__(self, rows: Sequence[tuple[str, int]]) -> dict[str, torch.Tensor]:
         texts, labels = zip(*rows)
-        encoded = self.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
-        return {
-            "input_ids": encoded["input_ids"],
-            "attention_mask": encoded["attention_mask"],
-            "labels": torch.tensor(labels, dtype=torch.long),
-        }
+        return {**self.encoder.encode_torch(texts), "labels": torch.tensor(labels, dtype=torch.long)}
 
 
 class TextDataModule(pl.LightningDataModule):
-    """Train/val/test loaders over a :class:`SplitData` (train shuffled per epoch from the seed)."""
+    """Train/val/test loaders over a :class:`SplitData`.
 
-    def __init__(self, data: SplitData, tokenizer: Any, max_length: int, batch_size: int, num_workers: int, seed: int) -> None:
+    The train split is shuffled per epoch from the seed; with ``bucket_by_length`` its
+    batches group texts of similar token length (see :mod:`lightship.training.batching`).
+    """
+
+    def __init__(self, data: SplitData, encoder: TextEncoder, batch_size: int, num_workers: int, seed: int, bucket_by_length: bool = True) -> None:
         super().__init__()
         self.data = data
-        self.collate = TextCollator(tokenizer, max_length)
+        self.encoder = encoder
+        self.collate = TextCollator(encoder)
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.seed = seed
+        self.bucket_by_length = bucket_by_length
 
     def _rows(self, split: str) -> list[tuple[str, int]]:
         frame = getattr(self.data, split)
@@ -49,6 +49,10 @@ class TextDataModule(pl.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         rows = self._rows(split)
+        if self.bucket_by_length:
+            lengths = [len(ids) for ids in self.encoder.ids([text for text, _ in rows])]
+            batches = LengthBucketBatchSampler(lengths, self.batch_size, self.seed, shuffle=shuffle)
+            return DataLoader(rows, batch_sampler=batches, collate_fn=self.collate, num_workers=self.num_workers)
         sampler = EpochShuffleSampler(len(rows), self.seed) if shuffle else None
         return DataLoader(rows, batch_size=self.batch_size, sampler=sampler, collate_fn=self.collate, num_workers=self.num_workers)
 

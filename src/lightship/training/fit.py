@@ -11,9 +11,10 @@ from typing import Any, Optional, Sequence
 import numpy as np
 from omegaconf import DictConfig
 
-from lightship.data.splits import LABEL, SplitData
+from lightship.data.splits import LABEL, TEXT, SplitData
 from lightship.models.classifier import TextClassifier
 from lightship.models.spec import ModelSpec
+from lightship.models.text_encoding import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def resolve_resume(resume: str) -> Path:
 class FitResult:
     classifier: TextClassifier
     tokenizer: Any
+    encoder: TextEncoder
     train_seconds: float
     best_checkpoint: Optional[str]
     best_score: Optional[float]
@@ -46,9 +48,13 @@ class FitResult:
 
 
 def build_trainer(trainer_cfg: DictConfig, checkpoint_dir: Path, loggers: list[Any], seed: int, extra_callbacks: Sequence[Any] = ()) -> Any:
-    """A ``pl.Trainer`` with checkpointing on the validation macro-F1, per-epoch reseeding and a progress bar."""
+    """A ``pl.Trainer`` with checkpointing and early stopping on the validation macro-F1, per-epoch reseeding and a progress bar.
+
+    ``trainer.max_epochs`` is a cap: training stops once the validation macro-F1 has not
+    improved by ``early_stopping_min_delta`` for ``early_stopping_patience`` epochs.
+    """
     import pytorch_lightning as pl
-    from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
+    from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
 
     from lightship.training.reproducibility import BatchReseed
 
@@ -56,6 +62,11 @@ def build_trainer(trainer_cfg: DictConfig, checkpoint_dir: Path, loggers: list[A
         dirpath=str(checkpoint_dir), monitor=MONITOR, mode="max", save_last=True, filename="best", save_on_train_epoch_end=True
     )
     callbacks: list[Any] = [checkpoint, BatchReseed(seed), *extra_callbacks]
+    if trainer_cfg.early_stopping_patience is not None:
+        callbacks.append(EarlyStopping(
+            monitor=MONITOR, mode="max", patience=trainer_cfg.early_stopping_patience,
+            min_delta=trainer_cfg.early_stopping_min_delta, check_on_train_epoch_end=False, verbose=False,
+        ))
     if trainer_cfg.enable_progress_bar:
         callbacks.append(RichProgressBar())
     return pl.Trainer(
@@ -121,6 +132,7 @@ def fit(
     if trainer_cfg.num_threads:
         torch.set_num_threads(trainer_cfg.num_threads)
     tokenizer = _tokenizer(spec, data, checkpoint_dir, resume_from)
+    encoder = spec.text_encoder(tokenizer, data.train[TEXT].tolist())
     classifier = spec.build_classifier(data.labels, tokenizer)
     label_ids = data.train[LABEL].map(data.label_to_id).to_numpy()
     weights = spec.class_weights(label_ids, len(data.labels))
@@ -133,10 +145,10 @@ def fit(
         class_weights=None if weights is None else np.asarray(weights).tolist(),
         head_lr=spec.head_lr,
     )
-    datamodule = TextDataModule(data, tokenizer, spec.max_length, data_cfg.batch_size, data_cfg.num_workers, seed)
+    datamodule = TextDataModule(data, encoder, data_cfg.batch_size, data_cfg.num_workers, seed, data_cfg.bucket_by_length)
     trainer = build_trainer(trainer_cfg, checkpoint_dir, loggers, seed, extra_callbacks)
     outcome = train_best(trainer, module, datamodule, resume_from)
-    return FitResult(classifier, tokenizer, outcome.train_seconds, outcome.best_checkpoint, outcome.best_score, outcome.epochs)
+    return FitResult(classifier, tokenizer, encoder, outcome.train_seconds, outcome.best_checkpoint, outcome.best_score, outcome.epochs)
 
 
 @dataclass

@@ -89,14 +89,13 @@ class ClassifierModule(pl.LightningModule):
         return [group for group in ({"params": encoder, "lr": self.hparams.lr}, {"params": head, "lr": head_lr}) if group["params"]]
 
     def configure_optimizers(self) -> Any:
+        """AdamW; linear warm-up over ``warmup_ratio`` of the steps (at most one epoch), then linear decay to
+        zero at ``trainer.max_epochs`` (a cap that early stopping usually cuts short, while the rate is still high)."""
+        from transformers import get_linear_schedule_with_warmup
+
         optimizer = torch.optim.AdamW(self._parameter_groups(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         total = max(int(self.trainer.estimated_stepping_batches), 1)
-        warmup = int(total * self.hparams.warmup_ratio)
-
-        def schedule(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / max(warmup, 1)
-            return max(0.0, (total - step) / max(total - warmup, 1))
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        per_epoch = max(total // max(int(self.trainer.max_epochs or 1), 1), 1)
+        warmup = min(int(total * self.hparams.warmup_ratio), per_epoch)
+        scheduler = get_linear_schedule_with_warmup(optimizer, num_warmup_steps=warmup, num_training_steps=total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

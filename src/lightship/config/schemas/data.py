@@ -38,6 +38,8 @@ class DataConfig:
     train_fraction: float = 1.0
     batch_size: int = 32
     num_workers: int = 0
+    # Train batches of texts of similar token length (less padding); the order is still drawn from the seed.
+    bucket_by_length: bool = True
     min_rows_per_class: int = 5
     # Label of the rare, high-risk class whose recall is gated and monitored (None: no such class).
     high_risk_label: Optional[str] = None
@@ -112,10 +114,10 @@ class CategoricalMissing(Enum):
 
 
 class BooleanMissing(Enum):
-    """A missing boolean becomes the train split's most common value (``mode``), ``false``, or is an ``error``."""
+    """A missing boolean becomes the train split's most common value (``mode``), false (``zero``), or is an ``error``."""
 
     mode = "mode"
-    false = "false"
+    zero = "zero"
     error = "error"
 
 

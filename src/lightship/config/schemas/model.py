@@ -31,7 +31,13 @@ class ModelConfig:
 
     _target_: str = MISSING
     name: str = MISSING
-    max_length: int = 64
+    # Token budget per text; null: the ``max_length_quantile`` of the training texts' token
+    # lengths, capped at ``max_length_cap`` (short tickets stay fast, long documents keep their content).
+    max_length: Optional[int] = 64
+    max_length_quantile: float = 0.95
+    max_length_cap: int = 256
+    # Share of the budget taken from a long text's start; the rest comes from its end (1.0: head only).
+    truncation_head_fraction: float = 1.0
     lr: float = 1e-3
     # Learning rate of the classification head (None: same as ``lr``); a fresh head on a
     # pretrained encoder wants a much larger step than the encoder.
@@ -102,7 +108,24 @@ class GBDTConfig:
     native_categorical: bool = True
 
 
+@dataclass
+class TfidfLinearConfig:
+    """TF-IDF n-grams and logistic regression (scikit-learn), exported with the text cleaning inside the graph."""
+
+    _target_: str = MISSING
+    name: str = MISSING
+    # Candidates fitted on train, the lowest validation log-loss kept: word n-grams 1..word_ngram_max, and C.
+    word_ngram_max: list[int] = field(default_factory=lambda: [1, 2])
+    C: list[float] = field(default_factory=lambda: [10.0, 30.0])
+    # Character n-grams 2..char_ngram_max (0: none).
+    char_ngram_max: int = 0
+    min_df: int = 2
+    max_features: int = 200000
+    max_iter: int = 2000
+    class_weighting: ClassWeighting = ClassWeighting.sqrt
+
+
 SCHEMAS = {
     "custom_bert_schema": CustomBertConfig, "pretrained_schema": PretrainedConfig,
-    "tabular_mlp_schema": TabularMLPConfig, "gbdt_schema": GBDTConfig,
+    "tabular_mlp_schema": TabularMLPConfig, "gbdt_schema": GBDTConfig, "tfidf_linear_schema": TfidfLinearConfig,
 }

@@ -13,7 +13,11 @@ class TrainerConfig:
     strategy: str = "auto"
     num_nodes: int = 1
     precision: str = "32-true"
-    max_epochs: int = 3
+    # A cap: early stopping on the validation macro-F1 usually ends training sooner.
+    max_epochs: int = 30
+    # Epochs without a validation macro-F1 gain of ``early_stopping_min_delta`` before stopping (null: never stop early).
+    early_stopping_patience: Optional[int] = 3
+    early_stopping_min_delta: float = 0.002
     limit_train_batches: float = 1.0
     limit_val_batches: float = 1.0
     gradient_clip_val: float = 1.0

@@ -61,7 +61,7 @@ class Learner:
                 older = self._seen.iloc[: len(self._seen) - len(rows)]
                 self.replay.add(older[TEXT].tolist(), older[LABEL].tolist())
         seconds = incremental_update(
-            model.classifier, model.tokenizer, model.max_length, model.label_to_id,
+            model.classifier, model.encoder, model.label_to_id,
             rows[TEXT].tolist(), rows[LABEL].tolist(), self.replay, budget,
             self.data_cfg.batch_size, self.spec.lr, self.seed,
         )

@@ -23,12 +23,11 @@ from lightship.inference.runtime import Predictions
 
 @dataclass
 class LiveModel:
-    """A trained classifier, its tokenizer and label set, and a detector fitted on its reference."""
+    """A trained classifier, its text encoder and label set, and a detector fitted on its reference."""
 
     classifier: Any
-    tokenizer: Any
+    encoder: Any
     labels: list[str]
-    max_length: int
     detector: Any
     trained_at: datetime
 
@@ -41,13 +40,11 @@ class LiveModel:
         import torch
 
         probabilities, embeddings, tokens, unknown = [], [], [], []
-        unk_id = self.tokenizer.unk_token_id
+        unk_id = self.encoder.tokenizer.unk_token_id
         self.classifier.eval()
         with torch.no_grad():
             for start in range(0, len(texts), batch_size):
-                encoded = self.tokenizer(
-                    list(texts[start : start + batch_size]), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-                )
+                encoded = self.encoder.encode_torch(texts[start : start + batch_size])
                 logits, embedding = self.classifier(encoded["input_ids"], encoded["attention_mask"])
                 mask = encoded["attention_mask"]
                 probabilities.append(torch.softmax(logits, dim=-1).numpy())
@@ -92,7 +89,7 @@ def train_live_model(
 
     with tempfile.TemporaryDirectory() as scratch:
         result = fit(spec, data, trainer_cfg, data_cfg, seed, Path(scratch), [])
-    model = LiveModel(result.classifier, result.tokenizer, list(data.labels), spec.max_length, None, trained_at)
+    model = LiveModel(result.classifier, result.encoder, list(data.labels), None, trained_at)
     held_out = data.val if len(data.val) else data.test
     model.refit_detector(held_out[TEXT].tolist(), make_detector, seed)
     return model, result.train_seconds
