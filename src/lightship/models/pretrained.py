@@ -74,7 +74,8 @@ class PretrainedSpec(ModelSpec):
             attn_implementation="eager",
         )
         self._freeze(backbone)
-        return TextClassifier(backbone)
+        # from_pretrained returns eval mode; Lightning keeps modules in the mode it finds them, so dropout would stay off.
+        return TextClassifier(backbone).train()
 
     def _freeze(self, backbone: Any) -> None:
         """Freeze the encoder according to ``finetune`` (the head always trains)."""
