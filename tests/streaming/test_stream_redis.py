@@ -188,3 +188,28 @@ def test_hot_swap_when_the_champion_moves(redis_server, stream_store: Path, tmp_
     assert versions == ["1"] * 200 + [str(new.version)] * 50
     assert 'lightship_model_swaps_total{outcome="swapped"} 1.0' in scrape
     assert 'lightship_model_info{alias="champion",name="lightship",version="1"} 0.0' in scrape
+
+
+def test_tabular_rows_through_the_same_consumer(redis_server, tabular_runs: dict, tmp_path: Path) -> None:
+    """``row`` events for a tabular bundle: the input field follows the bundle's input kind, rows are checked like /predict's."""
+    from tabular_testing import rule_table
+
+    from lightship.inference import load_runtime
+
+    bundle = tabular_runs["gbdt"]["bundle"]
+    rows = json.loads(rule_table(40, seed=7).drop(columns=["label", "time"]).to_json(orient="records"))
+    client = redis_server.client()
+    good = fill(client, "rows:in", [{"row": json.dumps(row)} for row in rows])
+    bad = fill(client, "rows:in", [{"row": "{not json"}, {"row": json.dumps({**rows[0], "amount": "lots"})}, {"text": "a text event"}])
+    summary = run_in_process(overrides(tmp_path, redis_server.url, "rows", f"stream.model={bundle}", "stream.max_messages=43",
+                                       "stream.metrics_port=0"))
+    assert (summary["predictions"], summary["dead_letters"]) == (40, 3)
+    runtime = load_runtime(bundle)
+    outputs = {fields["event_id"]: fields for _, fields in entries(client, "rows:out")}
+    assert sorted(outputs) == sorted(good)
+    expected = runtime.predict(rows).probabilities
+    got = np.array([[json.loads(outputs[i]["probabilities"])[label] for label in runtime.labels] for i in good])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    letters = {fields["event_id"]: fields for _, fields in entries(client, "rows:dead")}
+    assert [letters[i]["reason"] for i in bad] == ["not_json", "wrong_type", "missing_field"]
+    assert "the row.amount must be a number" in letters[bad[1]]["error"]

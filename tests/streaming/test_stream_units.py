@@ -15,6 +15,10 @@ import pytest
 from lightship.streaming.events import Event, decode
 
 
+TEXT = {"kind": "text"}
+TABULAR = {"kind": "tabular", "columns": [{"name": "amount", "type": "numeric", "nullable": True}, {"name": "country", "type": "categorical"}]}
+
+
 def kinds(decoded) -> list[tuple[str, str]]:
     return [(letter.event.id, letter.reason) for letter in decoded.dead]
 
@@ -22,36 +26,41 @@ def kinds(decoded) -> list[tuple[str, str]]:
 def test_text_events() -> None:
     events = [Event("1", {"text": b"hello"}), Event("2", {"text": "caf\xe9"}), Event("3", {"text": b"\xff"}), Event("4", {"text": b"  "}),
               Event("5", {"row": b"{}"}), Event("6", {"text": 3}), Event("7", {}, invalid=("deleted", "gone"))]
-    decoded = decode(events, "text")
+    decoded = decode(events, TEXT)
     assert decoded.inputs == ["hello", "caf\xe9"] and [e.id for e in decoded.events] == ["1", "2"]
     assert kinds(decoded) == [("3", "not_utf8"), ("4", "empty"), ("5", "missing_field"), ("6", "wrong_type"), ("7", "deleted")]
     assert "fields present: row" in decoded.dead[2].message
 
 
-def test_row_events() -> None:
-    events = [Event("1", {"row": b'{"amount": 12.5, "country": "FR"}'}), Event("2", {"row": {"amount": 1}}), Event("3", {"row": b"{amount"}),
-              Event("4", {"row": b"[1, 2]"}), Event("5", {"text": b"x"})]
-    decoded = decode(events, "tabular")
-    assert decoded.inputs == [{"amount": 12.5, "country": "FR"}, {"amount": 1}]
-    assert kinds(decoded) == [("3", "not_json"), ("4", "wrong_type"), ("5", "missing_field")]
-    assert "not JSON" in decoded.dead[0].message and "expected an object" in decoded.dead[1].message
+def test_row_events_are_checked_against_the_model_columns() -> None:
+    events = [Event("1", {"row": b'{"amount": 12, "country": "FR"}'}), Event("2", {"row": {"amount": None, "country": "DE"}}),
+              Event("3", {"row": b"{amount"}), Event("4", {"row": b"[1, 2]"}), Event("5", {"text": b"x"}),
+              Event("6", {"row": b'{"amount": "lots", "country": "FR"}'}), Event("7", {"row": b'{"amount": 1}'}),
+              Event("8", {"row": b'{"amount": 1, "country": "FR", "colour": "red"}'}), Event("9", {"row": b'{"amount": 1, "country": null}'})]
+    decoded = decode(events, TABULAR)
+    assert decoded.inputs == [{"amount": 12.0, "country": "FR"}, {"amount": None, "country": "DE"}]
+    assert kinds(decoded) == [("3", "not_json"), ("4", "wrong_type"), ("5", "missing_field"), ("6", "wrong_type"), ("7", "missing_field"),
+                              ("8", "extra_field"), ("9", "null_value")]
+    messages = {letter.event.id: letter.message for letter in decoded.dead}
+    assert "not JSON" in messages["3"] and "expected an object" in messages["4"]
+    assert "the row.amount must be a number" in messages["6"] and "lacks column(s) ['country']" in messages["7"]
 
 
 def test_image_events() -> None:
     png = b"\x89PNG\r\n\x1a\n...."
     events = [Event("1", {"image": base64.b64encode(png)}), Event("2", {"image": b"not base64!"}), Event("3", {"image": b""})]
-    decoded = decode(events, "image")
+    decoded = decode(events, {"kind": "image"})
     assert decoded.inputs == [png]
     assert kinds(decoded) == [("2", "wrong_type"), ("3", "empty")]
 
 
 def test_an_input_kind_without_a_field_is_refused() -> None:
     with pytest.raises(ValueError, match="bundle input kind 'audio' cannot be streamed; known kinds: text, tabular, image"):
-        decode([Event("1", {"audio": b"..."})], "audio")
+        decode([Event("1", {"audio": b"..."})], {"kind": "audio"})
 
 
 def test_dead_letter_record_keeps_the_original_fields() -> None:
-    letter = decode([Event("7-0", {"txt": b"\xffhi"})], "text").dead[0]
+    letter = decode([Event("7-0", {"txt": b"\xffhi"})], TEXT).dead[0]
     record = letter.record("dead", "c1", "3")
     assert record.target == "dead" and record.event_id == "7-0"
     assert record.fields["reason"] == "missing_field" and json.loads(record.fields["fields"]) == {"txt": "\ufffdhi"}
@@ -69,7 +78,7 @@ def test_kafka_message_mapping() -> None:
     assert not_json.invalid[0] == "not_json" and not_json.produced_at is None and not_json.fields == {"value": "hello"}
     listed = to_event(Message(topic="in", partition=0, offset=2, value=b"[1]", timestamp=(1, 5)))
     assert listed.invalid[0] == "wrong_type"
-    assert [letter.reason for letter in decode([good, not_json, listed], "text").dead] == ["not_json", "wrong_type"]
+    assert [letter.reason for letter in decode([good, not_json, listed], TEXT).dead] == ["not_json", "wrong_type"]
     later = to_event(Message(topic="in", partition=2, offset=45, value=b"{}", timestamp=(1, 5)))
     assert next_offsets([good, not_json, later, listed]) == {("in", 2): 46, ("in", 0): 3}
 

@@ -115,7 +115,7 @@ class StreamConsumer:
         assert model is not None, "the holder has no model: call holder.start() first"
         seconds = {"read": read_s}
         t0 = time.perf_counter()
-        decoded = decode(events, model.resolved.bundle.input_kind)
+        decoded = decode(events, model.resolved.bundle.input)
         seconds["decode"] = time.perf_counter() - t0
         batch, failed = self._score(model, decoded)
         if batch is not None:

@@ -19,6 +19,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
+from lightship.serving.requests import Problem, validate_rows
+
 # A field value as a broker hands it over: bytes from Redis, any JSON value from Kafka.
 FieldValue = Union[bytes, str, int, float, bool, None, dict, list]
 
@@ -26,7 +28,7 @@ FieldValue = Union[bytes, str, int, float, bool, None, dict, list]
 INPUT_FIELDS = {"text": "text", "tabular": "row", "image": "image"}
 
 # Dead-letter reason codes (also the ``reason`` label of ``lightship_stream_dead_letters_total``).
-REASONS = ("missing_field", "empty", "not_json", "wrong_type", "not_utf8", "deleted", "scoring_failed")
+REASONS = ("missing_field", "empty", "not_json", "wrong_type", "not_utf8", "extra_field", "null_value", "deleted", "scoring_failed")
 
 
 @dataclass
@@ -95,15 +97,17 @@ def _as_str(value: FieldValue, name: str) -> str:
     raise BadEvent("wrong_type", f"field '{name}' is {type(value).__name__}, expected a string")
 
 
-def decode_text(value: FieldValue) -> str:
+def decode_text(value: FieldValue, spec: Mapping[str, Any]) -> str:
     text = _as_str(value, "text")
     if not text.strip():
         raise BadEvent("empty", "field 'text' is empty; send the text to classify")
     return text
 
 
-def decode_row(value: FieldValue) -> dict[str, Any]:
-    """A JSON object of column values (a JSON string, or an object already parsed by the broker adapter)."""
+def decode_row(value: FieldValue, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON object of column values (a JSON string, or an object already parsed by the broker adapter),
+    checked against the model's columns by the HTTP service's own row validation (every column, no other, each of its type)."""
+
     if not isinstance(value, dict):
         raw = _as_str(value, "row")
         try:
@@ -112,10 +116,13 @@ def decode_row(value: FieldValue) -> dict[str, Any]:
             raise BadEvent("not_json", f"field 'row' is not JSON ({exc.msg} at char {exc.pos}); send an object of column values") from None
     if not isinstance(value, dict):
         raise BadEvent("wrong_type", f"field 'row' holds a JSON {type(value).__name__}, expected an object of column values")
-    return value
+    try:
+        return validate_rows({"rows": [value]}, dict(spec), 1).rows[0]  # type: ignore[index]
+    except Problem as problem:
+        raise BadEvent(problem.reason, f"field 'row': {problem.message.replace('rows[0]', 'the row')}; accepted: {problem.accepted}") from None
 
 
-def decode_image(value: FieldValue) -> bytes:
+def decode_image(value: FieldValue, spec: Mapping[str, Any]) -> bytes:
     raw = _as_str(value, "image")
     try:
         data = base64.b64decode(raw, validate=True)
@@ -126,7 +133,7 @@ def decode_image(value: FieldValue) -> bytes:
     return data
 
 
-DECODERS: dict[str, Callable[[FieldValue], Any]] = {"text": decode_text, "row": decode_row, "image": decode_image}
+DECODERS: dict[str, Callable[[FieldValue, Mapping[str, Any]], Any]] = {"text": decode_text, "row": decode_row, "image": decode_image}
 
 
 def input_field(kind: str) -> str:
@@ -136,8 +143,9 @@ def input_field(kind: str) -> str:
     return INPUT_FIELDS[kind]
 
 
-def decode(events: Sequence[Event], kind: str) -> Decoded:
-    """Model inputs for the events that carry a usable ``INPUT_FIELDS[kind]`` field; dead letters for the others."""
+def decode(events: Sequence[Event], spec: Mapping[str, Any]) -> Decoded:
+    """Model inputs for the events whose input field (by ``spec``, the bundle's ``input`` block) is usable; dead letters for the others."""
+    kind = str(spec["kind"])
     name = input_field(kind)
     decoder = DECODERS[name]
     result = Decoded()
@@ -149,7 +157,7 @@ def decode(events: Sequence[Event], kind: str) -> Decoded:
             if value is None:
                 present = ", ".join(sorted(event.fields)) or "none"
                 raise BadEvent("missing_field", f"no field '{name}' (this {kind} model takes '{name}' events; fields present: {present})")
-            result.inputs.append(decoder(value))
+            result.inputs.append(decoder(value, spec))
             result.events.append(event)
         except BadEvent as exc:
             result.dead.append(DeadLetter(event, exc.reason, str(exc)))
