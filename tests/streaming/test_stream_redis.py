@@ -16,11 +16,15 @@ from stream_helpers import Consumer, check_predictions, output_ids, overrides, p
 from lightship.streaming.local_redis import entries, fill
 
 
-def run_in_process(args: list[str]) -> dict:
+def run_in_process(args: list[str], folder: Path) -> dict:
+    """``task=stream`` in this process, with ``folder`` as the working directory (its run folder goes there)."""
+    from lightship_testing import working_directory
+
     from lightship.config.validation import compose_config
     from lightship.tasks import run_task
 
-    return run_task(compose_config(args))
+    with working_directory(folder):
+        return run_task(compose_config(args))
 
 
 def test_5000_events_each_scored_exactly_once(redis_server, stream_store: Path, smoke_run: dict) -> None:
@@ -29,7 +33,7 @@ def test_5000_events_each_scored_exactly_once(redis_server, stream_store: Path, 
 
     client = redis_server.client()
     ids = fill(client, "once:in", text_events(5000))
-    summary = run_in_process(overrides(stream_store, redis_server.url, "once", "stream.max_messages=5000", "stream.metrics_port=0"))
+    summary = run_in_process(overrides(stream_store, redis_server.url, "once", "stream.max_messages=5000", "stream.metrics_port=0"), stream_store)
     assert summary["events"] == summary["predictions"] == summary["written"] == 5000
     assert summary["dead_letters"] == summary["duplicates_skipped"] == 0 and summary["stopped_by"] == "max_messages"
     runtime = load_runtime(smoke_run["bundle"])
@@ -52,7 +56,7 @@ def test_malformed_events_are_dead_lettered_and_the_consumer_goes_on(redis_serve
     good = fill(client, "dead:in", text_events(10))
     bad = fill(client, "dead:in", [{"txt": "wrong field name"}, {"text": b"\xff\xfe not utf-8"}, {"text": "   "}])
     after = fill(client, "dead:in", text_events(5, start=10))
-    summary = run_in_process(overrides(stream_store, redis_server.url, "dead", "stream.max_messages=18", "stream.metrics_port=0"))
+    summary = run_in_process(overrides(stream_store, redis_server.url, "dead", "stream.max_messages=18", "stream.metrics_port=0"), stream_store)
     assert (summary["predictions"], summary["dead_letters"]) == (15, 3)
     assert sorted(output_ids(client, "dead:out")) == sorted(good + after)
     letters = {fields["event_id"]: fields for _, fields in entries(client, "dead:dead")}
@@ -74,7 +78,7 @@ def test_a_dead_consumers_pending_entries_are_claimed_by_another(redis_server, s
     assert len(dead.read(25, 100)) == 25  # delivered to 'dies', never acknowledged
     dead.close()
     assert pending(client, "claim:in") == 25
-    summary = run_in_process([*args, "stream.consumer=survivor", "stream.max_messages=40"])
+    summary = run_in_process([*args, "stream.consumer=survivor", "stream.max_messages=40"], stream_store)
     assert summary["events"] == 40 and summary["duplicates_skipped"] == 0
     assert sorted(output_ids(client, "claim:out")) == sorted(ids)
     assert pending(client, "claim:in") == 0
@@ -146,18 +150,18 @@ def test_two_consumers_share_one_group_and_sigterm_stops_them_cleanly(redis_serv
     ("stream.max_messages=0", "stream.max_messages=0: must be a positive number"),
     ("stream.output=lightship:events", "must be three different streams"),
 ])
-def test_bad_settings_fail_before_connecting(override: str, message: str) -> None:
+def test_bad_settings_fail_before_connecting(override: str, message: str, tmp_path: Path) -> None:
     from lightship.errors import ConfigError
 
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
-        run_in_process(["task=stream", "stream.url=redis://127.0.0.1:1/0", override])
+        run_in_process(["task=stream", "stream.url=redis://127.0.0.1:1/0", override], tmp_path)
 
 
-def test_unreachable_redis_says_what_to_check() -> None:
+def test_unreachable_redis_says_what_to_check(tmp_path: Path) -> None:
     from lightship.streaming.broker import StreamError
 
     with pytest.raises(StreamError, match=r"stream.url=redis://127.0.0.1:1/0: cannot reach Redis .*Start redis-server"):
-        run_in_process(["task=stream", "stream.url=redis://127.0.0.1:1/0", "stream.connect_timeout_s=1"])
+        run_in_process(["task=stream", "stream.url=redis://127.0.0.1:1/0", "stream.connect_timeout_s=1"], tmp_path)
 
 
 def test_hot_swap_when_the_champion_moves(redis_server, stream_store: Path, tmp_path: Path) -> None:
@@ -202,7 +206,7 @@ def test_tabular_rows_through_the_same_consumer(redis_server, tabular_runs: dict
     good = fill(client, "rows:in", [{"row": json.dumps(row)} for row in rows])
     bad = fill(client, "rows:in", [{"row": "{not json"}, {"row": json.dumps({**rows[0], "amount": "lots"})}, {"text": "a text event"}])
     summary = run_in_process(overrides(tmp_path, redis_server.url, "rows", f"stream.model={bundle}", "stream.max_messages=43",
-                                       "stream.metrics_port=0"))
+                                       "stream.metrics_port=0"), tmp_path)
     assert (summary["predictions"], summary["dead_letters"]) == (40, 3)
     runtime = load_runtime(bundle)
     outputs = {fields["event_id"]: fields for _, fields in entries(client, "rows:out")}
