@@ -18,6 +18,7 @@ Examples:
   lightship data=text_file data.path=tickets.csv data.text_column=body data.label_column=queue
   lightship trainer.max_epochs=2 model.hidden_size=64
   lightship -m model.hidden_size=32,64             a sweep: one MLflow run per job, one experiment
+  lightship task=stream stream.url=redis://HOST:6379/0   score a Redis stream, one prediction per event
   lightship --cfg job                               print the composed config
   lightship --hydra-help                            Hydra's flags (multirun, launchers, sweepers)"""
 
