@@ -16,6 +16,9 @@ class GatesConfig:
     # Floor on every class's recall, and a separate floor on the high-risk class.
     min_class_recall: float = 0.0
     min_high_risk_recall: float = 0.5
+    # Floor on the high-risk detection rate at the alert budget (test recall_at_alert_rate, see metrics.alert_rate);
+    # against a champion it may not regress by more than max_regression either.
+    min_detection_rate: float = 0.0
     # When a champion exists: how much worse (absolute) the new version may be on the same test data.
     compare_to_champion: bool = True
     max_regression: float = 0.01
@@ -44,6 +47,27 @@ class ExportConfig:
     # than max_int8_accuracy_drop (absolute) below fp32's.
     int8: bool = True
     max_int8_accuracy_drop: float = 0.01
+
+
+class ThresholdTarget(Enum):
+    """How the high-risk class is decided: the most probable class, or a threshold on its probability chosen on
+    validation so that ``metrics.alert_rate`` of the rows are flagged, or so that precision reaches ``metrics.precision_target``."""
+
+    argmax = "argmax"
+    alert_rate = "alert_rate"
+    precision = "precision"
+
+
+@dataclass
+class MetricsConfig:
+    """Metrics of the rare high-risk class (``data.high_risk_label``) and its decision threshold."""
+
+    # Share of traffic the team can afford to flag: recall_at_alert_rate is the detection rate at this budget.
+    alert_rate: float = 0.01
+    # recall_at_precision is the best recall whose precision is at least this.
+    precision_target: float = 0.5
+    # Stored in the bundle (manifest ``decision``) and applied by serving, batch scoring and the release's metrics.
+    threshold: ThresholdTarget = ThresholdTarget.argmax
 
 
 @dataclass
@@ -150,6 +174,7 @@ class LightshipConfig:
     gates: GatesConfig = field(default_factory=GatesConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     trial: TrialConfig = field(default_factory=TrialConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)

@@ -18,6 +18,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from lightship.bundle import Bundle
+from lightship.inference.decision import DecisionRule, decide
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +73,12 @@ class Predictions:
     embeddings: np.ndarray
     token_counts: np.ndarray
     unk_counts: np.ndarray
+    # The bundle's decision rule (high-risk threshold); None: the most probable class.
+    rule: Optional[DecisionRule] = None
 
     @property
     def label_ids(self) -> np.ndarray:
-        return self.probabilities.argmax(axis=-1)
+        return decide(self.probabilities, self.rule)
 
     @classmethod
     def empty(cls, n_labels: int) -> "Predictions":
@@ -133,6 +136,7 @@ class OnnxClassifier:
             log.warning("ONNX Runtime is running on CPU instead of CUDA: %s", self.fallback_reason)
         self.io_binding = io_binding and self.provider_in_use == CUDA
         self.output_names = [output.name for output in self.session.get_outputs()]
+        self.rule = DecisionRule.from_manifest(self.bundle.manifest)
 
     @property
     def fell_back(self) -> bool:

@@ -21,6 +21,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from lightship.inference.decision import DecisionRule, decide
 from lightship.inference.runtime import softmax
 
 
@@ -90,12 +91,14 @@ def score(runtime: Any, inputs: Sequence[Any], max_rows: Optional[int] = None, m
     return runtime.score(inputs, max_rows, max_tokens)
 
 
-def scored_items(probabilities: np.ndarray, labels: Sequence[str], tokens: Optional[Sequence[int]] = None) -> list[ScoredItem]:
-    """One answer per row: a fresh id, the best label, its confidence and every class's probability."""
+def scored_items(
+    probabilities: np.ndarray, labels: Sequence[str], tokens: Optional[Sequence[int]] = None, rule: Optional[DecisionRule] = None
+) -> list[ScoredItem]:
+    """One answer per row: a fresh id, the label the bundle's rule decides, its probability and every class's probability."""
     counts = tokens if tokens is not None else [0] * len(probabilities)
     items = []
-    for row, n_tokens in zip(probabilities, counts):
-        best = int(row.argmax())
+    for row, best, n_tokens in zip(probabilities, decide(probabilities, rule), counts):
+        best = int(best)
         items.append(ScoredItem(str(uuid.uuid4()), labels[best], float(row[best]), {label: float(p) for label, p in zip(labels, row)}, int(n_tokens)))
     return items
 
@@ -112,7 +115,7 @@ def score_texts(runtime: Any, texts: Sequence[str], max_rows: Optional[int] = No
     logits, embeddings = _run_plan(runtime, plan, inputs, len(ids))
     inferred = time.perf_counter()
     probabilities = softmax(logits.astype(np.float64))
-    items = scored_items(probabilities, runtime.labels, [len(row) for row in ids])
+    items = scored_items(probabilities, runtime.labels, [len(row) for row in ids], runtime.rule)
     done = time.perf_counter()
     seconds = {"tokenize": tokenized - started, "inference": inferred - tokenized, "postprocess": done - inferred}
     padded = sum(int(batch["input_ids"].size) for batch in inputs)

@@ -60,7 +60,7 @@ class OnnxStringClassifier(OnnxClassifier):
             return Predictions.empty(len(self.labels))
         logits = np.concatenate([self.run(self.encode(texts[start : start + batch_size]))[0] for start in range(0, len(texts), batch_size)])
         tokens, unknown = self.word_counts(texts)
-        return Predictions(softmax(logits), logits, tokens, unknown)
+        return Predictions(softmax(logits), logits, tokens, unknown, self.rule)
 
     def score(self, texts: Sequence[str], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> Any:
         """One request batch in row chunks of ``max_rows`` (the graph's cost is linear in the text, no padding to plan)."""
@@ -74,7 +74,7 @@ class OnnxStringClassifier(OnnxClassifier):
         logits = np.concatenate([self.run(chunk)[0] for chunk in chunks]) if chunks else np.zeros((0, len(self.labels)))
         inferred = time.perf_counter()
         probabilities = softmax(logits)
-        items = scored_items(probabilities, self.labels, tokens.tolist())
+        items = scored_items(probabilities, self.labels, tokens.tolist(), self.rule)
         done = time.perf_counter()
         seconds = {"tokenize": encoded - started, "inference": inferred - encoded, "postprocess": done - inferred}
         batch = ScoredBatch(items, len(items), int(tokens.sum()), seconds, probabilities, logits, {}, max(len(chunks), 1))
@@ -85,7 +85,7 @@ class OnnxStringClassifier(OnnxClassifier):
         return list(configured_texts)
 
     def batch_predictions(self, batch: Any) -> Predictions:
-        return Predictions(batch.probabilities, batch.embeddings, batch.encoded["token_counts"], batch.encoded["unk_counts"])
+        return Predictions(batch.probabilities, batch.embeddings, batch.encoded["token_counts"], batch.encoded["unk_counts"], self.rule)
 
     # Same rows as the tokenizer runtime: non-empty texts of the named column.
     inputs_from_frame = OnnxTextClassifier.inputs_from_frame

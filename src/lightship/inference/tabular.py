@@ -40,7 +40,7 @@ class OnnxTabularClassifier(OnnxClassifier):
         if not probabilities:
             return Predictions.empty(len(self.labels))
         n = sum(len(p) for p in probabilities)
-        return Predictions(np.concatenate(probabilities), np.concatenate(embeddings), np.zeros(n, int), np.zeros(n, int))
+        return Predictions(np.concatenate(probabilities), np.concatenate(embeddings), np.zeros(n, int), np.zeros(n, int), self.rule)
 
     def score(self, rows: Sequence[Mapping[str, Any]], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> Any:
         """One request batch: encode, run (in chunks of ``max_rows``), post-process; counts unseen categories."""
@@ -56,7 +56,7 @@ class OnnxTabularClassifier(OnnxClassifier):
         embeddings = np.concatenate([o[1] for o in outputs]) if outputs else np.zeros((0, 0), np.float32)
         inferred = time.perf_counter()
         probabilities = softmax(logits.astype(np.float64))
-        items = scored_items(probabilities, self.labels)
+        items = scored_items(probabilities, self.labels, rule=self.rule)
         seconds = {"encode": encoded_at - started, "inference": inferred - encoded_at, "postprocess": time.perf_counter() - inferred}
         return ScoredBatch(items, len(items), 0, seconds, probabilities, embeddings, encoded, max(len(outputs), 1), unseen)
 
@@ -69,7 +69,7 @@ class OnnxTabularClassifier(OnnxClassifier):
 
     def batch_predictions(self, batch: Any) -> Predictions:
         n = len(batch.probabilities)
-        return Predictions(batch.probabilities, batch.embeddings, np.zeros(n, int), np.zeros(n, int))
+        return Predictions(batch.probabilities, batch.embeddings, np.zeros(n, int), np.zeros(n, int), self.rule)
 
     def inputs_from_frame(self, frame: Any, column: Optional[str] = None, where: str = "input", key: str = "") -> tuple[list[Any], Any]:
         """Each row's values of the model's columns (all rows are usable: missing values are the graph's to fill)."""

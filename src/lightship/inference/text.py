@@ -57,7 +57,7 @@ class OnnxTextClassifier(OnnxClassifier):
             unknown.append(((encoded["input_ids"] == unk_id) & (encoded["attention_mask"] == 1)).sum(axis=1))
         if not probabilities:
             return Predictions.empty(len(self.labels))
-        return Predictions(np.concatenate(probabilities), np.concatenate(embeddings), np.concatenate(tokens), np.concatenate(unknown))
+        return Predictions(np.concatenate(probabilities), np.concatenate(embeddings), np.concatenate(tokens), np.concatenate(unknown), self.rule)
 
     def score(self, texts: Sequence[str], max_rows: Optional[int] = None, max_tokens: Optional[int] = None) -> Any:
         from lightship.inference.scoring import score_texts
@@ -71,7 +71,7 @@ class OnnxTextClassifier(OnnxClassifier):
         input_ids, mask = batch.encoded["input_ids"], batch.encoded["attention_mask"].astype(bool)
         unk_id = self.tokenizer.unk_token_id
         unknown = ((input_ids == unk_id) & mask).sum(axis=1) if unk_id is not None else np.zeros(len(mask), int)
-        return Predictions(batch.probabilities, batch.embeddings, mask.sum(axis=1), unknown)
+        return Predictions(batch.probabilities, batch.embeddings, mask.sum(axis=1), unknown, self.rule)
 
     def inputs_from_frame(self, frame: Any, column: Optional[str] = None, where: str = "input", key: str = "the text column") -> tuple[list[Any], Any]:
         """Non-empty texts of ``column``; rows with a missing or blank text are not usable."""

@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
+import math
+
+from lightship.evaluation.imbalanced import RECALL_AT_ALERT_RATE
 from lightship.evaluation.metrics import HIGH_RISK_RECALL
+
+# What a failed gate on these metrics is called in its reason, so the team reads what regressed.
+_MEANING = {RECALL_AT_ALERT_RATE: "high-risk detection rate at the alert budget"}
 
 
 @dataclass
@@ -28,7 +34,8 @@ def _check(decision: GateDecision, name: str, value: float, threshold: float) ->
     decision.checks.append({"gate": name, "value": round(value, 6), "threshold": round(threshold, 6), "passed": ok})
     if not ok:
         decision.passed = False
-        decision.reasons.append(f"{name}={value:.4f} < {threshold:.4f}")
+        meaning = _MEANING.get(name.removesuffix("_vs_champion"))
+        decision.reasons.append(f"{meaning + ' ' if meaning else ''}{name}={value:.4f} < {threshold:.4f}")
 
 
 def evaluate_gates(
@@ -46,11 +53,13 @@ def evaluate_gates(
         _check(decision, f"recall_{label}", candidate[f"recall_{label}"], gates.min_class_recall)
     if HIGH_RISK_RECALL in candidate:
         _check(decision, HIGH_RISK_RECALL, candidate[HIGH_RISK_RECALL], gates.min_high_risk_recall)
+    if not math.isnan(candidate.get(RECALL_AT_ALERT_RATE, math.nan)):
+        _check(decision, RECALL_AT_ALERT_RATE, candidate[RECALL_AT_ALERT_RATE], gates.min_detection_rate)
     if champion_note:
         decision.passed = False
         decision.reasons.append(champion_note)
     elif champion is not None and gates.compare_to_champion:
-        for name in ("accuracy", "macro_f1", HIGH_RISK_RECALL):
-            if name in candidate and name in champion:
+        for name in ("accuracy", "macro_f1", HIGH_RISK_RECALL, RECALL_AT_ALERT_RATE):
+            if not math.isnan(candidate.get(name, math.nan)) and not math.isnan(champion.get(name, math.nan)):
                 _check(decision, f"{name}_vs_champion", candidate[name], champion[name] - gates.max_regression)
     return decision

@@ -46,15 +46,38 @@ def true_ids(runtime: Any, frame: Any) -> Any:
     return frame[LABEL].map({name: i for i, name in enumerate(runtime.labels)}).to_numpy()
 
 
-def evaluate_bundle(runtime: Any, data: SplitData, high_risk_label: Optional[str]) -> dict[str, float]:
-    """Test-split metrics of a runtime (the exported graph: what will actually serve)."""
+def evaluate_bundle(runtime: Any, data: SplitData, high_risk_label: Optional[str], settings: Any = None) -> dict[str, float]:
+    """Test-split metrics of a runtime (the exported graph and its decision rule: what will actually serve).
+
+    With ``settings`` (``cfg.metrics``) and a high-risk class, the imbalanced-class metrics too
+    (:mod:`lightship.evaluation.imbalanced`).
+    """
+    from lightship.evaluation.imbalanced import high_risk_metrics
     from lightship.evaluation.metrics import classification_metrics
 
     predictions = runtime.predict(split_inputs(runtime, data.test))
-    return classification_metrics(true_ids(runtime, data.test), predictions.label_ids, runtime.labels, high_risk_label)
+    truth = true_ids(runtime, data.test)
+    metrics = classification_metrics(truth, predictions.label_ids, runtime.labels, high_risk_label)
+    if settings is not None and high_risk_label in runtime.labels:
+        metrics.update(high_risk_metrics(truth, predictions.probabilities, predictions.label_ids, runtime.labels.index(high_risk_label), settings))
+    return metrics
 
 
-def champion_metrics(registry: Any, data: SplitData, high_risk_label: Optional[str]) -> tuple[Optional[dict], Optional[str], Optional[str]]:
+def choose_decision_rule(settings: Any, runtime: Any, data: SplitData, high_risk_label: Optional[str], bundle: Bundle) -> None:
+    """Choose the high-risk threshold on validation (``metrics.threshold``), store it in the bundle and the runtime."""
+    from lightship.inference.decision import DECISION, rule_for
+
+    validation = data.val if len(data.val) else data.test
+    probabilities = runtime.predict(split_inputs(runtime, validation)).probabilities
+    rule = rule_for(runtime.labels, high_risk_label, probabilities, validation[LABEL].to_numpy(), settings)
+    if rule is not None:
+        bundle.update(**{DECISION: rule.to_dict()})
+        runtime.rule = rule
+
+
+def champion_metrics(
+    registry: Any, data: SplitData, high_risk_label: Optional[str], settings: Any = None
+) -> tuple[Optional[dict], Optional[str], Optional[str]]:
     """Evaluate the current champion on this run's test split: (metrics, blocking note, version)."""
     from lightship.inference import load_runtime
 
@@ -75,7 +98,7 @@ def champion_metrics(registry: Any, data: SplitData, high_risk_label: Optional[s
                 "compared on the same test data. Use another tracking.model_name or set gates.compare_to_champion=false."
             )
             return None, note, version
-        return evaluate_bundle(champion, data, high_risk_label), None, version
+        return evaluate_bundle(champion, data, high_risk_label, settings), None, version
 
 
 def write_reference_profile(cfg: DictConfig, runtime: Any, data: SplitData, bundle: Bundle) -> str:
@@ -178,7 +201,8 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
         )
         runtime, reference, parity = export_and_verify(cfg, spec, fit_result, data, bundle)
         runtime, graph_fields = faster_graphs(cfg, spec, fit_result, data, bundle, runtime, reference)
-        metrics = evaluate_bundle(runtime, data, high_risk)
+        choose_decision_rule(cfg.metrics, runtime, data, high_risk, bundle)
+        metrics = evaluate_bundle(runtime, data, high_risk, cfg.metrics)
         latency = measure_latency(runtime, split_inputs(runtime, data.test))
         profile_file = write_reference_profile(cfg, runtime, data, bundle)
         bundle.update(
@@ -257,7 +281,7 @@ def register_and_gate(
 
     registry = Registry(uri, cfg.tracking.model_name, cfg.tracking.champion_alias)
     with registry.publishing():  # parallel jobs take turns: the gates compare against the champion being replaced
-        champion, note, champion_version = champion_metrics(registry, data, high_risk)
+        champion, note, champion_version = champion_metrics(registry, data, high_risk, cfg.metrics)
         decision = evaluate_gates(metrics, data.labels, cfg.gates, champion, note)
         tags = {"lightship.data_fingerprint": data.fingerprint, **(extra_tags or {})}
         version = registry.publish(source, run_id, tags, promote=decision.passed, reason=decision.summary())

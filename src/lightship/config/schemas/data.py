@@ -147,4 +147,37 @@ class TabularFileConfig(DataConfig):
     drop_invalid_rows: bool = False
 
 
-SCHEMAS = {"synthetic_schema": SyntheticConfig, "text_file_schema": TextFileConfig, "tabular_file_schema": TabularFileConfig}
+@dataclass
+class TransactionsDriftConfig:
+    """Drift knobs of the built-in transaction stream; all off by default (see lightship.data.transactions)."""
+
+    # Position of the change, as a fraction of the stream's time span.
+    start: float = 0.5
+    # After the change every amount is multiplied by 1 + amount_inflation.
+    amount_inflation: float = 0.0
+    # New merchant categories (new_cat_1, ...) after the change: their share of the traffic and of the fraud.
+    new_categories: int = 0
+    new_category_share: float = 0.15
+    new_category_fraud: float = 0.7
+    # Share of the fraud after the change that follows the second pattern (small amounts at high velocity).
+    fraud_pattern_shift: float = 0.0
+
+
+@dataclass
+class TransactionsConfig(DataConfig):
+    """A seeded card-transaction stream with rare fraud (about 0.5%), split by time."""
+
+    n_rows: int = 60000
+    start_date: str = "2026-01-01"
+    days: int = 180
+    fraud_rate: float = 0.005
+    # Share of fraud rows that copy half their columns from legitimate traffic.
+    camouflage: float = 0.25
+    high_risk_label: Optional[str] = "fraud"
+    min_rows_per_class: int = 20
+    batch_size: int = 256
+    drift: TransactionsDriftConfig = field(default_factory=TransactionsDriftConfig)
+
+
+SCHEMAS = {"synthetic_schema": SyntheticConfig, "text_file_schema": TextFileConfig, "tabular_file_schema": TabularFileConfig,
+           "transactions_schema": TransactionsConfig}
