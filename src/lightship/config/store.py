@@ -3,9 +3,9 @@
 from hydra.core.config_store import ConfigStore
 
 from lightship.config.root import LightshipConfig
-from lightship.config.schemas import data, drift, model, retrain, serve, stream, task, tracking, trainer
+from lightship.config.schemas import data, drift, image_data, image_model, model, retrain, serve, stream, task, tracking, trainer
 
-_GROUP_MODULES = (task, model, data, drift, retrain, serve, stream, trainer, tracking)
+_GROUP_MODULES = (task, model, data, drift, retrain, serve, stream, trainer, tracking, image_data, image_model)
 _registered = False
 
 

@@ -37,8 +37,8 @@ def export_module(
     module: Any, args: tuple, input_names: Sequence[str], output_names: Sequence[str], second_axis: dict[str, tuple[int, int]],
     path: Path, opset: int, exporter: str,
 ) -> Path:
-    """Export ``module`` with a dynamic batch axis on every input and output (and, when ``second_axis`` names one,
-    a dynamic axis 1 on every input between its bounds); check the file with ``onnx.checker``."""
+    """Export ``module`` with a dynamic batch axis on every input and output (and, for each entry of ``second_axis``
+    in order, a dynamic axis 1, 2, ... on every input between its bounds); check the file with ``onnx.checker``."""
     import onnx
     import torch
 
@@ -46,20 +46,19 @@ def export_module(
         logging.getLogger(name).setLevel(logging.WARNING)
     module.eval()
     path.parent.mkdir(parents=True, exist_ok=True)
-    axis_name, bounds = next(iter(second_axis.items()), (None, None))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             if exporter == "dynamo":
                 batch = torch.export.Dim("batch", min=1)
-                second = torch.export.Dim(axis_name, min=bounds[0], max=bounds[1]) if axis_name else None
-                shapes = tuple({0: batch, **({1: second} if second is not None else {})} for _ in input_names)
+                others = {axis: torch.export.Dim(name, min=low, max=high) for axis, (name, (low, high)) in enumerate(second_axis.items(), 1)}
+                shapes = tuple({0: batch, **others} for _ in input_names)
                 torch.onnx.export(
                     module, args, str(path), input_names=list(input_names), output_names=list(output_names),
                     dynamic_shapes=shapes, dynamo=True, opset_version=opset, external_data=False, verbose=False,
                 )
             else:
-                axes = {name: {0: "batch", **({1: axis_name} if axis_name else {})} for name in input_names}
+                axes = {name: {0: "batch", **dict(enumerate(second_axis, 1))} for name in input_names}
                 axes.update({name: {0: "batch"} for name in output_names})
                 torch.onnx.export(
                     module, args, str(path), input_names=list(input_names), output_names=list(output_names),

@@ -24,6 +24,7 @@ RUNTIMES: dict[str, str] = {
     "text": "lightship.inference.text:OnnxTextClassifier",
     "text/strings": "lightship.inference.strings:OnnxStringClassifier",
     "tabular": "lightship.inference.tabular:OnnxTabularClassifier",
+    "image": "lightship.inference.image:OnnxImageClassifier",
 }
 
 

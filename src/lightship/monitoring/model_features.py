@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 FEATURES: dict[str, str] = {
     "text": "lightship.monitoring.text_features:TextModelFeatures",
     "tabular": "lightship.monitoring.tabular_features:TabularModelFeatures",
+    "image": "lightship.monitoring.image_features:ImageModelFeatures",
 }
 
 

@@ -1,0 +1,42 @@
+"""Schema of ``model=image_cnn`` (a module of its own in the ``model`` group)."""
+
+from dataclasses import dataclass, field
+
+from omegaconf import MISSING
+
+from lightship.config.schemas.model import ClassWeighting
+
+GROUP = "model"
+
+
+@dataclass
+class ImageAugmentation:
+    """Training-only augmentation, applied after the resize (never exported)."""
+
+    # Random shift of up to this many pixels in each direction (at model.input_size).
+    shift: int = 2
+    # Random horizontal flips (off for digits and text; on for most photos).
+    hflip: bool = False
+    # Random brightness factor in [1 - brightness, 1 + brightness].
+    brightness: float = 0.1
+
+
+@dataclass
+class ImageCNNConfig:
+    """A CNN built from config; resizing to ``input_size`` and normalisation are inside the exported graph."""
+
+    _target_: str = MISSING
+    name: str = MISSING
+    # Square side every image is resized to (bilinear) inside the graph.
+    input_size: int = 32
+    # Output channels of each convolution block (conv 3x3, batch norm, ReLU, 2x2 max pool); its length is the depth.
+    channels: list[int] = field(default_factory=lambda: [16, 32, 64])
+    dropout: float = 0.1
+    augmentation: ImageAugmentation = field(default_factory=ImageAugmentation)
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_ratio: float = 0.05
+    class_weighting: ClassWeighting = ClassWeighting.sqrt
+
+
+SCHEMAS = {"image_cnn_schema": ImageCNNConfig}
