@@ -8,6 +8,7 @@ only, the last ``finetune_layers`` encoder layers plus the head, or everything.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
     from lightship.models.classifier import TextClassifier
+
+log = logging.getLogger(__name__)
 
 PACKAGE_PREFIX = "pkg:"
 
@@ -63,16 +66,27 @@ class PretrainedSpec(ModelSpec):
 
     def build_classifier(self, labels: Sequence[str], tokenizer: "PreTrainedTokenizerBase") -> "TextClassifier":
         from transformers import AutoModelForSequenceClassification
+        from transformers.utils import logging as transformers_logging
 
         from lightship.models.classifier import TextClassifier
 
-        backbone = AutoModelForSequenceClassification.from_pretrained(
-            self.name_or_path,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={label: index for index, label in enumerate(labels)},
-            attn_implementation="eager",
-        )
+        # The load report lists the classification head as missing: expected, the head is new. One line says so instead.
+        verbosity, bars = transformers_logging.get_verbosity(), transformers_logging.is_progress_bar_enabled()
+        transformers_logging.set_verbosity_error()
+        transformers_logging.disable_progress_bar()
+        try:
+            backbone = AutoModelForSequenceClassification.from_pretrained(
+                self.name_or_path,
+                num_labels=len(labels),
+                id2label=dict(enumerate(labels)),
+                label2id={label: index for index, label in enumerate(labels)},
+                attn_implementation="eager",
+            )
+        finally:
+            transformers_logging.set_verbosity(verbosity)
+            if bars:
+                transformers_logging.enable_progress_bar()
+        log.info("%s: pretrained encoder with a new classification head for %d labels", self.name, len(labels))
         self._freeze(backbone)
         # from_pretrained returns eval mode; Lightning keeps modules in the mode it finds them, so dropout would stay off.
         return TextClassifier(backbone).train()
