@@ -22,7 +22,8 @@ import logging
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,31 @@ def fuse_graph(source: Path, target: Path, num_heads: int = 0, hidden_size: int 
     return {op: count for op, count in optimized.get_fused_operator_statistics().items() if count}
 
 
+# ORT's quantizer logs this through the root logger (``logging.warning``) for every graph that
+# lacks its pre-processing metadata; its own pre-processing fails on these graphs (symbolic shape
+# inference is incomplete on dynamic sequence axes), and ours (:func:`_without_stale_shapes`) is enough.
+PREPROCESSING_HINT = "Please consider to run pre-processing before quantization"
+
+
+@contextmanager
+def without_preprocessing_hint() -> Iterator[None]:
+    """Drop the quantizer's pre-processing hint, and only it, while the block runs (levels untouched)."""
+    from lightship.quiet import DropMessages
+
+    hint = DropMessages((PREPROCESSING_HINT,))
+    logging.root.addFilter(hint)
+    try:
+        yield
+    finally:
+        logging.root.removeFilter(hint)
+
+
 def quantize_int8(source: Path, target: Path) -> Path:
     """Dynamic int8 quantization of ``source`` (weights int8, activations quantized at run time)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger("root").setLevel(logging.ERROR)  # the quantizer's "consider pre-processing" hint
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, without_preprocessing_hint():
         clean = _without_stale_shapes(source, Path(scratch) / "clean.onnx")
         quantize_dynamic(
             clean, target, weight_type=QuantType.QInt8,
@@ -153,15 +172,18 @@ def fuse_and_verify(bundle: Any, check: Callable[[Path], Any], classifier: Any =
     return FusionReport(fused_ops, True, "fused graph passed parity and replaced model.onnx", parity.to_dict())
 
 
-def make_int8(bundle: Any, evaluate: Callable[[Path], tuple[float, Sequence[int]]], max_drop: float) -> Int8Decision:
+def make_int8(bundle: Any, evaluate: Callable[[Path], tuple[float, Sequence[int]]], max_drop: float,
+              quantize: Optional[Callable[[Path, Path], Path]] = None) -> Int8Decision:
     """Quantize the bundle's graph, gate it on test accuracy, keep it only when accepted.
 
-    ``evaluate(graph_path)`` returns (test accuracy, predicted label ids) for a graph.
+    ``evaluate(graph_path)`` returns (test accuracy, predicted label ids) for a graph;
+    ``quantize(source, target)`` writes the int8 graph (default: dynamic, :func:`quantize_int8`;
+    a spec may bring its own, e.g. static quantization calibrated on training images).
     """
     import numpy as np
 
     target = bundle.path / INT8_FILE
-    quantize_int8(bundle.onnx_path, target)
+    (quantize or quantize_int8)(bundle.onnx_path, target)
     accuracy_fp32, ids_fp32 = evaluate(bundle.onnx_path)
     accuracy_int8, ids_int8 = evaluate(target)
     agreement = float(np.mean(np.asarray(ids_fp32) == np.asarray(ids_int8))) if len(ids_fp32) else 1.0

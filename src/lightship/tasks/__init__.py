@@ -17,7 +17,9 @@ def run_task(cfg: DictConfig) -> Any:
 
     from lightship.config.targets import check_targets
     from lightship.interrupts import sigterm_raises
+    from lightship.quiet import quiet_libraries
 
     check_targets(cfg.task, list(cfg.allowed_targets))
+    quiet_libraries()
     with sigterm_raises():  # a stopped task unwinds: runs end FAILED, half-done registrations roll back
         return get_method(cfg.task._target_)(cfg)
