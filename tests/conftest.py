@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lightship_testing import train
+from lightship_testing import train, train_defaults
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +18,16 @@ def smoke_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def smoke_run(smoke_workdir: Path) -> dict:
     """The smoke pipeline's summary (bundle path, metrics, parity, run id, version): trained once."""
     return train(smoke_workdir)
+
+
+@pytest.fixture(scope="session")
+def tabular_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """``model=gbdt`` and ``model=tabular_mlp`` with default settings on a rule-based three-class table: trained once."""
+    from tabular_testing import write_rule_table
+
+    workdir = tmp_path_factory.mktemp("tabular")
+    table = write_rule_table(workdir)
+    common = ["data=tabular_file", f"data.path={table}", "data.time_column=time", "tracking.model_name=tabular",
+              "trainer.enable_progress_bar=false"]
+    runs = {name: train_defaults(workdir, *common, f"model={name}") for name in ("gbdt", "tabular_mlp")}
+    return {**runs, "table": table, "workdir": workdir}

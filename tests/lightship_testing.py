@@ -24,9 +24,14 @@ def sqlite_uri(folder: Path) -> str:
 
 def train(workdir: Path, *overrides: str) -> dict:
     """Compose ``experiment=smoke`` plus overrides and run the train task in ``workdir``."""
+    return train_defaults(workdir, "experiment=smoke", *overrides)
+
+
+def train_defaults(workdir: Path, *overrides: str) -> dict:
+    """Compose the overrides (on the default config) and run the train task in ``workdir``."""
     from lightship.config.validation import compose_config
     from lightship.tasks import run_task
 
-    cfg = compose_config(["experiment=smoke", f"tracking.uri={sqlite_uri(workdir)}", *overrides])
+    cfg = compose_config([f"tracking.uri={sqlite_uri(workdir)}", *overrides])
     with working_directory(workdir):
         return run_task(cfg)

@@ -195,7 +195,7 @@ def build_schema(
 
 
 def _fill(numbers: pd.Series, policy: Optional[str]) -> float:
-    if not len(numbers) or policy in ("zero", "false", "error"):
+    if not len(numbers) or policy in ("zero", "error"):
         return 0.0
     if policy == "median":
         return float(numbers.median())

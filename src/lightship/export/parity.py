@@ -24,6 +24,8 @@ class ParityReport:
     atol: float
     min_argmax_agreement: float
     shapes: list[list[int]] = field(default_factory=list)
+    # What ``max_abs_diff_logits`` compares: the logits, or (for tree ensembles) the class probabilities.
+    space: str = "logits"
 
     @property
     def passed(self) -> bool:
@@ -58,12 +60,17 @@ def _max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
 
 def check_parity(
     reference: Callable[[Sequence[Any]], tuple[np.ndarray, np.ndarray]], runtime: Any, inputs: Sequence[Any],
-    batch_sizes: Sequence[int], atol: float, min_argmax_agreement: float,
+    batch_sizes: Sequence[int], atol: float, min_argmax_agreement: float, space: str = "logits",
 ) -> ParityReport:
     """Compare the reference and ONNX Runtime on consecutive held-out batches of each size.
 
+    ``space="probabilities"`` compares softmax(logits) instead of the logits: tree ensembles
+    give log-probabilities as logits, whose differences blow up where a probability is tiny.
     ``shapes`` records the first graph input's shape per batch (rows, and tokens for text).
     """
+    from lightship.inference.runtime import softmax
+
+    view = softmax if space == "probabilities" else np.asarray
     worst_logits = worst_embedding = 0.0
     agree = total = 0
     shapes: list[list[int]] = []
@@ -74,9 +81,9 @@ def check_parity(
         encoded = runtime.encode(batch)
         ort_logits, ort_embedding = runtime.run(encoded)
         logits, embedding = reference(batch)
-        worst_logits = max(worst_logits, _max_abs_diff(logits, ort_logits))
+        worst_logits = max(worst_logits, _max_abs_diff(view(np.asarray(logits, dtype=np.float64)), view(ort_logits.astype(np.float64))))
         worst_embedding = max(worst_embedding, _max_abs_diff(embedding, ort_embedding))
         agree += int((np.asarray(logits).argmax(-1) == ort_logits.argmax(-1)).sum())
         total += len(batch)
         shapes.append(list(next(iter(encoded.values())).shape))
-    return ParityReport(worst_logits, worst_embedding, agree / max(total, 1), atol, min_argmax_agreement, shapes)
+    return ParityReport(worst_logits, worst_embedding, agree / max(total, 1), atol, min_argmax_agreement, shapes, space)

@@ -13,7 +13,9 @@ A ``model`` option's ``_target_`` class implements :class:`ReleaseSpec`:
 - :meth:`~ReleaseSpec.size` counts the model's parameters (or tree nodes).
 
 ``fusable`` / ``quantizable`` say whether ORT's transformer fusion and dynamic int8 apply
-to its graph. A new family is one such class, a runtime class for its input kind
+to its graph; an optional ``parity_space = "probabilities"`` makes parity compare class
+probabilities instead of logits (models whose logits are log-probabilities). A new family
+is one such class, a runtime class for its input kind
 (:mod:`lightship.inference`) and a ``conf/model`` YAML with its schema.
 """
 

@@ -123,7 +123,7 @@ def export_and_verify(cfg: DictConfig, spec: Any, fit_result: Any, data: SplitDa
     reference = spec.reference(fit_result, runtime)
     parity = check_parity(
         reference, runtime, split_inputs(runtime, held_out(data)), list(cfg.export.parity_batch_sizes), cfg.export.atol,
-        cfg.export.min_argmax_agreement,
+        cfg.export.min_argmax_agreement, getattr(spec, "parity_space", "logits"),
     )
     if not parity.passed:
         raise ExportError(
@@ -150,7 +150,7 @@ def faster_graphs(cfg: DictConfig, spec: Any, fit_result: Any, data: SplitData, 
         inputs = split_inputs(runtime, held_out(data))
         fusion = fuse_and_verify(bundle, lambda graph: check_parity(
             reference, load_runtime(bundle, graph=graph), inputs, list(cfg.export.parity_batch_sizes),
-            cfg.export.atol, cfg.export.min_argmax_agreement,
+            cfg.export.atol, cfg.export.min_argmax_agreement, getattr(spec, "parity_space", "logits"),
         ), getattr(fit_result, "classifier", None))
         fields["fusion"] = fusion.to_dict()
         if fusion.applied:
