@@ -31,3 +31,11 @@ def tabular_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
               "trainer.enable_progress_bar=false"]
     runs = {name: train_defaults(workdir, *common, f"model={name}") for name in ("gbdt", "tabular_mlp")}
     return {**runs, "table": table, "workdir": workdir}
+
+
+@pytest.fixture(scope="session")
+def image_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The image smoke model (``model=image_cnn`` on a folder of coloured shapes): trained once."""
+    from image_testing import train_image_smoke
+
+    return train_image_smoke(tmp_path_factory.mktemp("images"))

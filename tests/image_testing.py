@@ -1,4 +1,4 @@
-"""A folder of small coloured shapes on dark backgrounds (circle, square, triangle): the image family's test data."""
+"""Image test data and the image smoke model: small coloured shapes (circle, square, triangle) on dark backgrounds."""
 
 from __future__ import annotations
 
@@ -39,3 +39,16 @@ def write_shapes(root: Path, per_class: int = 60, size: int = 32, seed: int = 0,
             suffix = ".jpg" if jpeg_every and i % jpeg_every == 0 else ".png"
             Image.fromarray(draw(shape, size, rng)).save(folder / f"{i}{suffix}")
     return root
+
+
+# Overrides of the image smoke model: small shapes, a small CNN, a few epochs (seconds, not minutes).
+SMOKE = ["data=image_folder", "model=image_cnn", "model.channels=[8,16]", "model.min_epochs=6", "trainer.max_epochs=6", "data.batch_size=16", "trainer.enable_progress_bar=false",
+         "export.exporter=torchscript", "tracking.model_name=shapes", "gates.min_accuracy=0.3", "gates.min_macro_f1=0.2"]
+
+
+def train_image_smoke(workdir: Path, *overrides: str) -> dict:
+    """Write the shapes folder into ``workdir`` and train the image smoke model there; the summary gains ``folder``."""
+    from lightship_testing import train_defaults
+
+    folder = write_shapes(workdir / "shapes", per_class=40)
+    return {**train_defaults(workdir, *SMOKE, f"data.path={folder}", *overrides), "folder": folder}

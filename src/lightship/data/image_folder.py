@@ -95,7 +95,7 @@ class ImageFolderData(DataSource):
         base = self.manifest.resolve().parent
         listing = pd.DataFrame({PATH: [str(base / str(p)) for p in table[self.path_column]], LABEL: table[self.label_column]})
         if self.time_column:
-            listing[TIME] = pd.to_datetime(table[self.time_column], errors="coerce", utc=True)
+            listing[TIME] = pd.to_datetime(table[self.time_column], errors="coerce", utc=True, format="mixed")
         return listing
 
     def _decode(self, listing: pd.DataFrame) -> tuple[list[Optional[np.ndarray]], dict[str, list[int]]]:

@@ -58,11 +58,12 @@ class ImageCNNSpec:
     family = "image_cnn"
 
     def __init__(self, name: str = "image_cnn", input_size: int = 32, channels: Sequence[int] = (16, 32, 64), dropout: float = 0.1,
-                 augmentation: Any = None, lr: float = 3e-3, weight_decay: float = 1e-4, warmup_ratio: float = 0.05,
+                 augmentation: Any = None, min_epochs: int = 10, lr: float = 3e-3, weight_decay: float = 1e-4, warmup_ratio: float = 0.05,
                  class_weighting: Any = "sqrt", **_: Any) -> None:
         self.name, self.input_size, self.channels, self.dropout = name, int(input_size), list(channels), dropout
         augmentation = dict(augmentation or {})
         self.shift, self.hflip, self.brightness = int(augmentation.get("shift", 2)), bool(augmentation.get("hflip", False)), float(augmentation.get("brightness", 0.1))
+        self.min_epochs = int(min_epochs)
         self.lr, self.weight_decay, self.warmup_ratio = lr, weight_decay, warmup_ratio
         self.class_weighting = getattr(class_weighting, "value", class_weighting)
 
@@ -94,6 +95,7 @@ class ImageCNNSpec:
                                   class_weights=None if weights is None else np.asarray(weights).tolist())
         datamodule = ImageDataModule(data, cnn, int(context.data_cfg.batch_size), context.seed)
         trainer = build_trainer(context.trainer_cfg, context.checkpoint_dir, context.loggers, context.seed, context.extra_callbacks)
+        trainer.fit_loop.min_epochs = min(self.min_epochs, int(context.trainer_cfg.max_epochs))  # early stopping waits for it
         outcome = train_best(trainer, module, datamodule, context.resume_from)
         cnn.eval()
         return ImageFitResult(cnn, outcome.train_seconds, outcome.best_checkpoint, outcome.best_score, outcome.epochs)
@@ -118,6 +120,12 @@ class ImageCNNSpec:
         from lightship.export.parity import TorchReference
 
         return TorchReference(fit_result.classifier, runtime.encode)
+
+    def int8_quantizer(self, data: Any) -> Any:
+        """Static int8 calibrated on training images (dynamic int8 leaves convolutions in float)."""
+        from lightship.export.image_quantize import static_int8
+
+        return static_int8(data.train[IMAGE].tolist(), GRAPH_INPUTS[0])
 
     def size(self, fit_result: Any) -> int:
         return int(sum(p.numel() for p in fit_result.classifier.parameters()))

@@ -161,7 +161,8 @@ def faster_graphs(cfg: DictConfig, spec: Any, fit_result: Any, data: SplitData, 
             predicted = candidate.predict(split_inputs(candidate, data.test)).label_ids
             return float((predicted == true_ids(candidate, data.test)).mean()), predicted
 
-        fields["int8"] = make_int8(bundle, accuracy, float(cfg.export.max_int8_accuracy_drop)).to_dict()
+        quantizer = getattr(spec, "int8_quantizer", None)  # a spec's own int8 method (images: static, calibrated)
+        fields["int8"] = make_int8(bundle, accuracy, float(cfg.export.max_int8_accuracy_drop), quantizer(data) if quantizer else None).to_dict()
     return runtime, fields
 
 

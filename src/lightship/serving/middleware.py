@@ -17,6 +17,7 @@ import time
 from typing import Any, Awaitable, Callable
 
 from lightship.monitoring.live import disabled_answer
+from lightship.serving.image_requests import is_multipart, multipart_as_json
 from lightship.serving.requests import Problem, check_content_type, check_size, validate_feedback, validate_predict
 from lightship.serving.state import ServingState, current_state
 
@@ -26,7 +27,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-ENDPOINTS = {"/predict": "predict", "/predict_rows": "predict", "/feedback": "feedback", "/reload": "reload"}
+ENDPOINTS = {"/predict": "predict", "/predict_rows": "predict", "/predict_images": "predict", "/feedback": "feedback", "/reload": "reload"}
 _request_ids = itertools.count(1)
 
 
@@ -101,7 +102,10 @@ class LightshipHttpMiddleware:
     async def _handle(self, state: ServingState, endpoint: str, scope: Scope, receive: Receive, send: Send, started: float) -> None:
         serve = state.settings.serve
         try:
-            check_content_type(_header(scope, b"content-type"))
+            content_type = _header(scope, b"content-type")
+            multipart = endpoint == "predict" and is_multipart(content_type)  # image uploads; the model's kind is checked below
+            if not multipart:
+                check_content_type(content_type)
             declared_text = _header(scope, b"content-length")
             declared = int(declared_text) if declared_text and declared_text.isdigit() else None
             if declared is not None and declared > serve.max_payload_bytes:
@@ -110,6 +114,9 @@ class LightshipHttpMiddleware:
                 raw = await read_body(receive, serve.max_payload_bytes)
             if endpoint == "predict":
                 model = state.holder.current
+                if multipart:
+                    check_size(raw, serve.max_payload_bytes)
+                    raw = multipart_as_json(raw, str(content_type))
                 request = validate_predict(raw, serve.max_payload_bytes, serve.max_texts_per_request, serve.max_text_chars,
                                            serve.overlong.value == "truncate", model.runtime.input_spec if model else None)
                 body = request.body()

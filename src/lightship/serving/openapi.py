@@ -11,8 +11,9 @@ and the model in service:
 - every status code an endpoint can answer is listed with its body schema (:data:`ERROR`
   for every refusal), ``Retry-After`` on 503;
 - ``/reload`` declares its bearer token; ``GET /model`` and ``GET /drift``, answered by the
-  middleware, are documented too. ``/predict_rows`` is internal (``/predict`` routes rows to
-  it) and is left out.
+  middleware, are documented too. ``/predict_rows`` and ``/predict_images`` are internal
+  (``/predict`` routes rows and images to them) and are left out; an image model's ``/predict``
+  documents both its JSON body and its multipart upload.
 
 Pure function over dicts, so it is tested without a server; a fuzzer (schemathesis) checks
 the served document against the served behaviour (``tests/serving/test_openapi_conformance.py``).
@@ -96,7 +97,14 @@ def _predict_body(serve: Any, input_spec: Optional[dict[str, Any]]) -> dict[str,
     limit = int(serve.max_texts_per_request)
     if (input_spec or {}).get("kind") == "tabular":
         return _list_body("rows", _rows_item(input_spec or {}), limit)
+    if (input_spec or {}).get("kind") == "image":
+        return _list_body("images", {"type": "string", "format": "byte", "minLength": 1, "description": "base64 of a PNG or JPEG file"}, limit)
     return _list_body("texts", _text_item(serve), limit)
+
+
+def _multipart_body() -> dict[str, Any]:
+    """Image models also take a multipart upload: one PNG/JPEG file per part, any field name."""
+    return {"type": "object", "properties": {"images": {"type": "array", "items": {"type": "string", "format": "binary"}}}}
 
 
 def _prediction(labels: list[str]) -> dict[str, Any]:
@@ -141,9 +149,12 @@ def faithful_spec(spec: dict[str, Any], serve: Any, labels: list[str], input_spe
     spec = copy.deepcopy(spec)
     paths = spec.setdefault("paths", {})
     paths.pop("/predict_rows", None)
+    paths.pop("/predict_images", None)
     any_object = {"type": "object", "additionalProperties": True}
     if "post" in paths.get("/predict", {}):
         paths["/predict"]["post"] = _operation(paths["/predict"]["post"], _predict_body(serve, input_spec), _prediction(labels), _BODY_ERRORS)
+        if (input_spec or {}).get("kind") == "image":
+            paths["/predict"]["post"]["requestBody"]["content"]["multipart/form-data"] = {"schema": _multipart_body()}
     if "post" in paths.get("/feedback", {}):
         paths["/feedback"]["post"] = _operation(paths["/feedback"]["post"], _feedback_body(serve, labels), any_object, (*_BODY_ERRORS, 404, 409))
     if "post" in paths.get("/reload", {}):

@@ -16,7 +16,8 @@ _BODY_REASONS = (
 )
 # Every reason each endpoint can refuse a request for; pre-registered as metric labels.
 REASONS: dict[str, tuple[str, ...]] = {
-    "predict": (*_BODY_REASONS, "empty_text", "text_too_long", "wrong_input_kind", "null_value"),
+    "predict": (*_BODY_REASONS, "empty_text", "text_too_long", "wrong_input_kind", "null_value",
+                "invalid_base64", "not_an_image", "unsupported_format", "image_too_large", "image_too_small", "invalid_multipart"),
     "feedback": (*_BODY_REASONS, "unknown_id", "duplicate_feedback", "unknown_label"),
     "reload": ("unauthorized", "unsupported_media_type", "payload_too_large"),
 }
@@ -40,13 +41,17 @@ class PredictRequest:
     truncated: list[bool] = field(default_factory=list)
     # Tabular requests: the validated rows (numbers as floats); ``texts`` then holds each row as canonical JSON.
     rows: Optional[list[dict[str, Any]]] = None
+    # Image requests: the validated base64 strings (also in ``texts``, as the store keeps them).
+    images: Optional[list[str]] = None
 
     @property
     def route(self) -> str:
-        """The service endpoint that scores this request (rows have their own batchable API)."""
-        return "/predict" if self.rows is None else "/predict_rows"
+        """The service endpoint that scores this request (rows and images have their own batchable APIs)."""
+        return "/predict_images" if self.images is not None else "/predict" if self.rows is None else "/predict_rows"
 
     def body(self) -> bytes:
+        if self.images is not None:
+            return json.dumps({"images": self.images}).encode("utf-8")
         return json.dumps({"texts": self.texts} if self.rows is None else {"rows": self.rows}).encode("utf-8")
 
 
@@ -107,13 +112,19 @@ def validate_predict(
     ``{"rows": [{column: value}]}`` for tabular models, checked against ``input_spec`` (the bundle's ``input``)."""
     data = parse_json(raw, max_bytes)
     kind = (input_spec or {}).get("kind", "text")
-    wanted = "rows" if kind == "tabular" else "texts"
-    if isinstance(data, dict) and wanted not in data and ({"texts", "rows"} - {wanted}) & set(data):
-        other = ({"texts", "rows"} - {wanted}).pop()
-        raise Problem(422, "wrong_input_kind", other, f"the model in service takes {kind} inputs ('{wanted}'), not '{other}'",
-                      '{"rows": [{"column": value, ...}]}' if wanted == "rows" else '{"texts": ["..."]}')
+    keys = {"tabular": "rows", "image": "images"}
+    wanted = keys.get(kind, "texts")
+    others = {"texts", *keys.values()} - {wanted}
+    if isinstance(data, dict) and wanted not in data and others & set(data):
+        other = sorted(others & set(data))[0]
+        examples = {"rows": '{"rows": [{"column": value, ...}]}', "images": '{"images": ["<base64 PNG or JPEG>"]}', "texts": '{"texts": ["..."]}'}
+        raise Problem(422, "wrong_input_kind", other, f"the model in service takes {kind} inputs ('{wanted}'), not '{other}'", examples[wanted])
     if kind == "tabular":
         return validate_rows(data, input_spec or {}, max_texts)
+    if kind == "image":
+        from lightship.serving.image_requests import validate_images
+
+        return validate_images(data, input_spec or {}, max_texts, _non_empty_list, _object_with)
     example = '{"texts": ["my card was charged twice"]}'
     texts = _non_empty_list(_object_with(data, "texts", example), "texts", max_texts, example, "serve.max_texts_per_request")
     request = PredictRequest([], [])

@@ -7,7 +7,8 @@ decorators. The model is loaded in each worker's constructor. Endpoints:
 - ``POST /predict``  ``{"texts": [...]}`` (text models) or ``{"rows": [{column: value}]}`` (tabular
   models, validated against the bundle's schema) -> per item: id, label, confidence, probabilities,
   model_version, truncated (adaptive batching merges concurrent requests; rows are scored by
-  the ``/predict_rows`` API, where the middleware routes them)
+  the ``/predict_rows`` API, where the middleware routes them). Image models take
+  ``{"images": ["<base64 PNG/JPEG>"]}`` or a ``multipart/form-data`` upload (``/predict_images``)
 - ``POST /feedback`` ``{"feedback": [{"id": ..., "label": ...}]}`` -> accepted items, live accuracy
 - ``POST /reload``   header ``Authorization: Bearer $<serve.reload_token_env>`` -> swap outcome
 - ``GET /drift``  the latest live drift report (404 before the first window; see docs/drift.md)
@@ -54,6 +55,11 @@ class LightshipClassifier:
     def predict_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Classify table rows (``POST /predict`` with ``{"rows": [...]}`` lands here after validation)."""
         return self.state.predict_batch(rows)
+
+    @bentoml.api(batchable=True, max_batch_size=int(SERVE.max_batch_size), max_latency_ms=int(SERVE.max_latency_ms), route="/predict_images")
+    def predict_images(self, images: list[str]) -> list[dict[str, Any]]:
+        """Classify images, base64 PNG/JPEG (``POST /predict`` with ``{"images": [...]}`` or a multipart upload lands here after validation)."""
+        return self.state.predict_batch(images)
 
     @bentoml.api(route="/feedback")
     def feedback(self, feedback: list[dict[str, str]]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
@@ -16,7 +17,7 @@ from lightship.training.reproducibility import EpochShuffleSampler
 def resized(cnn: Any, images: Sequence[Any]) -> list[torch.Tensor]:
     """Each uint8 image through the CNN's in-graph resize (so training sees what the exported graph computes)."""
     with torch.no_grad():
-        return [cnn.resize(torch.from_numpy(image)[None])[0] for image in images]
+        return [cnn.resize(torch.from_numpy(np.array(image))[None])[0] for image in images]  # a copy: frames hold read-only arrays
 
 
 def collate(rows: Sequence[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]:

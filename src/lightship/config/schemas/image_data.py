@@ -41,7 +41,6 @@ class ImageFolderConfig(DataConfig):
     max_pixels: int = 4096 * 4096
     # Drop unusable images (unreadable, not PNG/JPEG, too large, no label) and count them instead of failing.
     drop_invalid_rows: bool = False
-    batch_size: int = 64
 
 
 SCHEMAS = {"image_folder_schema": ImageFolderConfig}

@@ -33,6 +33,8 @@ class ImageCNNConfig:
     channels: list[int] = field(default_factory=lambda: [16, 32, 64])
     dropout: float = 0.1
     augmentation: ImageAugmentation = field(default_factory=ImageAugmentation)
+    # A CNN from scratch needs a few epochs before its validation score means anything: early stopping waits this long.
+    min_epochs: int = 10
     lr: float = 3e-3
     weight_decay: float = 1e-4
     warmup_ratio: float = 0.05
