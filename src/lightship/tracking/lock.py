@@ -77,15 +77,22 @@ def is_locked_store(uri: str) -> bool:
     return lock_path(uri) is not None
 
 
+_OPENED: set[str] = set()  # stores this process has opened (MLflow keeps them open per URI)
+
+
 def mlflow_client(uri: str) -> Any:
     """An ``MlflowClient`` for tracking and registry on ``uri``.
 
     Opening a SQLite store creates or migrates its schema; two processes doing that at
-    once corrupt the migration, so the open happens under the store's lock.
+    once corrupt the migration, so a process's first open happens under the store's lock
+    (later ones reuse MLflow's open store: a serving watcher polling every second takes no lock).
     """
     from mlflow import MlflowClient
 
+    if uri in _OPENED:
+        return MlflowClient(tracking_uri=uri, registry_uri=uri)
     with store_lock(uri):
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         client.search_registered_models(max_results=1)  # the registry store opens lazily: open it here
+    _OPENED.add(uri)
     return client
