@@ -53,7 +53,7 @@ def cnn_bundle(folder: Path) -> tuple[Any, Any, list[np.ndarray]]:
 
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (CNN_SIDE, CNN_SIDE, 3), dtype=np.uint8) for _ in range(64)]
-    spec = ImageCNNSpec(input_size=CNN_INPUT, channels=CNN_CHANNELS)
+    spec = ImageCNNSpec(input_size=CNN_INPUT, channels=CNN_CHANNELS, fp16=False)  # fp16 is made and checked below, on CUDA
     cnn = spec.build(3, 10, images[:16]).eval()
     data = SimpleNamespace(train=__import__("pandas").DataFrame({IMAGE: images}),
                            input={"kind": "image", "mode": "RGB", "channels": 3, "max_pixels": 10**7})

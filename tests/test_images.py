@@ -91,7 +91,7 @@ def test_exported_graph_resizes_and_normalises_like_pytorch_on_raw_images_of_any
     from lightship.models.image_cnn import ImageCNNSpec
 
     rng = np.random.default_rng(1)
-    spec = ImageCNNSpec(channels=[8, 16], input_size=24)
+    spec = ImageCNNSpec(channels=[8, 16], input_size=24, fp16=False)
     train_images = [draw(shape, 32, rng) for shape in SHAPES * 4]
     cnn = spec.build(3, 3, train_images)
     data = SimpleNamespace(train=pd.DataFrame({IMAGE: train_images}), input={"kind": "image", "mode": "RGB", "channels": 3, "max_pixels": 10**6})
@@ -142,3 +142,46 @@ def test_drift_is_flagged_on_a_brightness_shift_and_not_on_fresh_images(image_ru
     steady, dark = report(1.0), report(0.5)
     assert "brightness" not in steady.drifted_features
     assert dark.drifted and "brightness" in dark.drifted_features and "contrast" in dark.drifted_features
+
+
+def test_fp16_and_static_int8_gates_keep_a_graph_within_tolerance_and_refuse_one_over_it(image_run: dict, tmp_path: Path) -> None:
+    import shutil
+    from types import SimpleNamespace
+
+    import onnx
+
+    from lightship.bundle import Bundle
+    from lightship.export.image_quantize import FP16_FILE, static_int8
+    from lightship.export.quantize import INT8_FILE, make_int8
+    from lightship.inference import load_runtime
+    from lightship.models.image_cnn import ImageCNNSpec
+
+    manifest = Bundle.load(image_run["bundle"]).manifest
+    assert manifest["fp16"]["provider"] == "cpu" and "fp16_tolerance" in manifest["fp16"]["reason"]
+    assert manifest["int8"]["accuracy_drop"] <= manifest["int8"]["max_accuracy_drop"] or not manifest["int8"]["accepted"]
+    bundle = Bundle.load(shutil.copytree(image_run["bundle"], tmp_path / "bundle"))
+    rng = np.random.default_rng(11)
+    images = [draw(SHAPES[i % 3], 32, rng) for i in range(30)]
+    data = SimpleNamespace(val=pd.DataFrame({IMAGE: images}), train=pd.DataFrame({IMAGE: images}))
+
+    refused = ImageCNNSpec(fp16_tolerance=1e-12).fp16_gate(data, bundle)
+    assert not refused.accepted and refused.max_abs_diff_logits > 1e-12 and "refused" in refused.reason
+    assert not (bundle.path / FP16_FILE).exists()
+    kept = ImageCNNSpec(fp16_tolerance=1.0).fp16_gate(data, bundle)
+    assert kept.accepted and (bundle.path / FP16_FILE).is_file()
+    bundle.update(fp16=kept.to_dict())
+    assert load_runtime(bundle, precision="fp16").precision == "fp16"
+
+    labels = load_runtime(bundle).labels
+    truth = np.array([labels.index(SHAPES[i % 3]) for i in range(30)])
+
+    def accuracy(graph: Path) -> tuple[float, np.ndarray]:
+        predicted = load_runtime(bundle, graph=graph).predict(images).label_ids
+        return float((predicted == truth).mean()), predicted
+
+    quantizer = static_int8(images)
+    assert not make_int8(bundle, accuracy, -1.0, quantizer).accepted and not (bundle.path / INT8_FILE).exists()
+    decision = make_int8(bundle, accuracy, 1.0, quantizer)
+    assert decision.accepted and (bundle.path / INT8_FILE).is_file()
+    ops = {node.op_type for node in onnx.load(str(bundle.path / INT8_FILE)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= ops  # static QDQ: the convolutions are quantized too

@@ -39,7 +39,7 @@ class OnnxImageClassifier(OnnxClassifier):
 
         return {"image": stack_batch([self.decode(item) for item in inputs])}
 
-    def _run_grouped(self, images: Sequence[np.ndarray], max_rows: int) -> tuple[np.ndarray, np.ndarray, int]:
+    def run_grouped(self, images: Sequence[np.ndarray], max_rows: int) -> tuple[np.ndarray, np.ndarray, int]:
         """Logits and embeddings in input order, running equal-size images together (at most ``max_rows`` a run)."""
         groups: dict[tuple, list[int]] = {}
         for index, image in enumerate(images):
@@ -59,7 +59,7 @@ class OnnxImageClassifier(OnnxClassifier):
         return np.stack(logits), np.stack(embeddings), runs
 
     def predict(self, inputs: Sequence[Any], batch_size: int = 64) -> Predictions:
-        logits, embeddings, _ = self._run_grouped([self.decode(item) for item in inputs], batch_size)
+        logits, embeddings, _ = self.run_grouped([self.decode(item) for item in inputs], batch_size)
         n = len(logits)
         if not n:
             return Predictions.empty(len(self.labels))
@@ -72,7 +72,7 @@ class OnnxImageClassifier(OnnxClassifier):
         started = time.perf_counter()
         images = [self.decode(item) for item in inputs]
         decoded = time.perf_counter()
-        logits, embeddings, runs = self._run_grouped(images, max_rows or max(len(images), 1))
+        logits, embeddings, runs = self.run_grouped(images, max_rows or max(len(images), 1))
         inferred = time.perf_counter()
         probabilities = softmax(logits.astype(np.float64))
         items = scored_items(probabilities, self.labels, rule=self.rule)

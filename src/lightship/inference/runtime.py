@@ -48,20 +48,22 @@ def _fallback_reason(wanted: list[str], available: set[str], in_use: list[str]) 
 def choose_graph(bundle: Bundle, precision: str) -> tuple[Path, str]:
     """The graph file to load for ``precision`` and the precision it really has.
 
-    ``int8`` needs the bundle's int8 graph, accepted by the export's accuracy gate;
-    otherwise the fp32 graph serves and one warning says why.
+    ``int8`` needs the bundle's int8 graph, accepted by the export's accuracy gate, and
+    ``fp16`` its fp16 graph, accepted by the fp16 parity gate; otherwise the fp32 graph
+    serves and one warning says why.
     """
+    from lightship.export.image_quantize import FP16_FILE
     from lightship.export.quantize import INT8_FILE
 
-    if precision != "int8":
+    if precision not in ("int8", "fp16"):
         return bundle.onnx_path, "fp32"
-    record = bundle.manifest.get("int8") or {}
-    path = bundle.path / (record.get("file") or INT8_FILE)
+    record = bundle.manifest.get(precision) or {}
+    path = bundle.path / (record.get("file") or (INT8_FILE if precision == "int8" else FP16_FILE))
     if record.get("accepted") and path.is_file():
-        log.info("Serving the int8 graph (%s)", record.get("reason", "accepted"))
-        return path, "int8"
-    why = record.get("reason") or "the bundle has no int8 graph (made with export.int8=false, or before int8 existed)"
-    log.warning("serve.precision=int8 but the fp32 graph serves: %s", why)
+        log.info("Serving the %s graph (%s)", precision, record.get("reason", "accepted"))
+        return path, precision
+    why = record.get("reason") or f"the bundle has no {precision} graph (its export did not make one, or its family has none)"
+    log.warning("serve.precision=%s but the fp32 graph serves: %s", precision, why)
     return bundle.onnx_path, "fp32"
 
 

@@ -10,6 +10,7 @@ and timm's weights are downloaded on first use), so the family trains from scrat
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ import numpy as np
 
 from lightship.data.image_folder import IMAGE
 from lightship.data.splits import LABEL
+
+log = logging.getLogger(__name__)
 
 GRAPH_INPUTS, GRAPH_OUTPUTS = ["image"], ["logits", "embedding"]
 # Bounds of the dynamic height and width of the exported graph.
@@ -58,12 +61,13 @@ class ImageCNNSpec:
     family = "image_cnn"
 
     def __init__(self, name: str = "image_cnn", input_size: int = 32, channels: Sequence[int] = (16, 32, 64), dropout: float = 0.1,
-                 augmentation: Any = None, min_epochs: int = 10, lr: float = 3e-3, weight_decay: float = 1e-4, warmup_ratio: float = 0.05,
+                 augmentation: Any = None, min_epochs: int = 10, fp16: bool = True, fp16_tolerance: float = 1e-2, lr: float = 3e-3, weight_decay: float = 1e-4, warmup_ratio: float = 0.05,
                  class_weighting: Any = "sqrt", **_: Any) -> None:
         self.name, self.input_size, self.channels, self.dropout = name, int(input_size), list(channels), dropout
         augmentation = dict(augmentation or {})
         self.shift, self.hflip, self.brightness = int(augmentation.get("shift", 2)), bool(augmentation.get("hflip", False)), float(augmentation.get("brightness", 0.1))
         self.min_epochs = int(min_epochs)
+        self.fp16, self.fp16_tolerance = bool(fp16), float(fp16_tolerance)
         self.lr, self.weight_decay, self.warmup_ratio = lr, weight_decay, warmup_ratio
         self.class_weighting = getattr(class_weighting, "value", class_weighting)
 
@@ -114,6 +118,28 @@ class ImageCNNSpec:
             raw = export_module(fit_result.classifier, (sample,), GRAPH_INPUTS, GRAPH_OUTPUTS, axes, Path(scratch) / "cnn.onnx",
                                 export_cfg.opset, export_cfg.exporter.value)
             bundle.onnx_path.write_bytes(raw.read_bytes())
+        if self.fp16:
+            bundle.update(fp16=self.fp16_gate(data, bundle).to_dict())
+
+    def fp16_gate(self, data: Any, bundle: Any) -> Any:
+        """The fp16 graph beside the fp32 one, kept when its logits on held-out images stay within ``fp16_tolerance``.
+
+        Checked on CUDA where a GPU is visible (the provider it is made for), else on CPU; the manifest says which.
+        """
+        import torch
+
+        from lightship.export.image_quantize import make_fp16
+        from lightship.inference import load_runtime
+
+        provider = "cuda" if torch.cuda.is_available() else "cpu"
+        held_out = (data.val if len(data.val) else data.train)[IMAGE].tolist()[:64]
+
+        def logits_of(graph: Path) -> np.ndarray:
+            return load_runtime(bundle, provider=provider, graph=graph).run_grouped(held_out, 64)[0]
+
+        decision = make_fp16(bundle, logits_of, self.fp16_tolerance, provider)
+        (log.info if decision.accepted else log.warning)("fp16 graph %s: %s", "kept" if decision.accepted else "refused", decision.reason)
+        return decision
 
     def reference(self, fit_result: Any, runtime: Any) -> Any:
         """The PyTorch module on the same raw uint8 batch the runtime feeds (resize and normalisation included)."""

@@ -35,6 +35,9 @@ class ImageCNNConfig:
     augmentation: ImageAugmentation = field(default_factory=ImageAugmentation)
     # A CNN from scratch needs a few epochs before its validation score means anything: early stopping waits this long.
     min_epochs: int = 10
+    # Make an fp16 graph (for CUDA) and keep it only when its logits stay within fp16_tolerance of fp32's on held-out images.
+    fp16: bool = True
+    fp16_tolerance: float = 1e-2
     lr: float = 3e-3
     weight_decay: float = 1e-4
     warmup_ratio: float = 0.05

@@ -22,6 +22,8 @@ class Provider(Enum):
 class Precision(Enum):
     fp32 = "fp32"
     int8 = "int8"
+    # The bundle's fp16 graph (image models, for CUDA), when its gate accepted it.
+    fp16 = "fp16"
 
 
 class OverlongPolicy(Enum):
