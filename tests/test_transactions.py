@@ -73,3 +73,7 @@ def test_data_transactions_composes_and_bad_knobs_fail_at_compose_time() -> None
     assert cfg.data.high_risk_label == FRAUD and cfg.data.drift.new_categories == 2
     with pytest.raises(ConfigError):
         compose_config(["data=transactions", "data.drift.new_categories=many"])
+    with pytest.raises(ConfigError, match=r"metrics.alert_rate=1.5: must be a share of rows"):
+        compose_config(["data=transactions", "metrics.alert_rate=1.5"])
+    with pytest.raises(ConfigError, match="metrics.threshold"):
+        compose_config(["metrics.threshold=budget"])

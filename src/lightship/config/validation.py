@@ -125,6 +125,18 @@ def validate_composed(cfg: DictConfig) -> None:
             + " ".join(f"{key}=..." for key in missing)
         )
     check_targets(cfg, list(cfg.allowed_targets))
+    check_shares(cfg)
+
+
+_SHARES = ("metrics.alert_rate", "metrics.precision_target")
+
+
+def check_shares(cfg: DictConfig) -> None:
+    """Settings that are shares of rows must lie in (0, 1]."""
+    for key in _SHARES:
+        value = OmegaConf.select(cfg, key)
+        if value is not None and not 0 < float(value) <= 1:
+            raise ConfigError(f"{key}={value}: must be a share of rows, above 0 and at most 1 (e.g. {key}=0.01).")
 
 
 def compose_config(overrides: Sequence[str] = (), return_hydra_config: bool = False) -> DictConfig:

@@ -21,6 +21,7 @@ import numpy as np
 PR_AUC, RECALL_AT_ALERT_RATE, RECALL_AT_PRECISION, FALSE_POSITIVE_RATE = (
     "pr_auc", "recall_at_alert_rate", "recall_at_precision", "false_positive_rate",
 )
+IMBALANCED_METRICS = (PR_AUC, RECALL_AT_ALERT_RATE, RECALL_AT_PRECISION, FALSE_POSITIVE_RATE)
 
 
 def alert_count(n_rows: int, alert_rate: float) -> int:

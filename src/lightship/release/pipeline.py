@@ -24,6 +24,7 @@ from lightship.bundle import Bundle, start_bundle
 from lightship.config.targets import instantiate
 from lightship.data.splits import LABEL, TEXT, SplitData
 from lightship.errors import ExportError
+from lightship.evaluation.imbalanced import IMBALANCED_METRICS
 from lightship.evaluation.latency import measure_latency
 from lightship.export.quantize import Int8Decision
 from lightship.models.protocol import FitContext
@@ -256,7 +257,7 @@ def leaderboard_row(summary: dict[str, Any]) -> dict[str, Any]:
     """This run's row in a sweep leaderboard: quality, cost and size side by side."""
     metrics = summary["metrics"]
     row = {"model": summary.get("model", ""), "family": summary.get("family", "")}
-    row.update({name: metrics[name] for name in ("accuracy", "macro_f1", "high_risk_recall") if name in metrics})
+    row.update({name: metrics[name] for name in ("accuracy", "macro_f1", "high_risk_recall", *IMBALANCED_METRICS) if name in metrics})
     latency = summary["latency"]
     row.update(
         best_val_macro_f1=summary["best_val_macro_f1"],
