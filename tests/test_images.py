@@ -185,3 +185,23 @@ def test_fp16_and_static_int8_gates_keep_a_graph_within_tolerance_and_refuse_one
     assert decision.accepted and (bundle.path / INT8_FILE).is_file()
     ops = {node.op_type for node in onnx.load(str(bundle.path / INT8_FILE)).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= ops  # static QDQ: the convolutions are quantized too
+
+
+def test_task_predict_scores_a_folder_and_a_manifest_and_skips_unreadable_files(image_run: dict, tmp_path: Path) -> None:
+    from lightship.config.validation import compose_config
+    from lightship.tasks import run_task
+    from lightship_testing import working_directory
+
+    folder = write_shapes(tmp_path / "new", per_class=3, seed=9)
+    (folder / "circle" / "broken.png").write_bytes(b"not an image")
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"path": [str(p.relative_to(tmp_path)) for p in sorted(folder.glob("*/*"))]}).to_csv(manifest, index=False)
+    for source in (folder, manifest):
+        cfg = compose_config(["task=predict", f"predict.input={source}", f"predict.model={image_run['bundle']}", "serve=bentoml_cpu",
+                              "predict.output=scored.csv"])
+        with working_directory(tmp_path):
+            summary = run_task(cfg)
+        scored = pd.read_csv(summary["output"])
+        assert summary["rows"] == 10 and summary["scored"] == 9
+        assert scored.loc[scored["path"].str.endswith("broken.png"), "pred_label"].isna().all()
+        assert set(scored["pred_label"].dropna()) <= set(SHAPES)

@@ -67,6 +67,8 @@ def fuse_graph(source: Path, target: Path, num_heads: int = 0, hidden_size: int 
 # lacks its pre-processing metadata; its own pre-processing fails on these graphs (symbolic shape
 # inference is incomplete on dynamic sequence axes), and ours (:func:`_without_stale_shapes`) is enough.
 PREPROCESSING_HINT = "Please consider to run pre-processing before quantization"
+# The static quantizer's wording of the same hint (image models, :mod:`lightship.export.image_quantize`).
+STATIC_PREPROCESSING_HINT = "Please consider pre-processing before quantization"
 
 
 @contextmanager
@@ -74,7 +76,7 @@ def without_preprocessing_hint() -> Iterator[None]:
     """Drop the quantizer's pre-processing hint, and only it, while the block runs (levels untouched)."""
     from lightship.quiet import DropMessages
 
-    hint = DropMessages((PREPROCESSING_HINT,))
+    hint = DropMessages((PREPROCESSING_HINT, STATIC_PREPROCESSING_HINT))
     logging.root.addFilter(hint)
     try:
         yield

@@ -7,14 +7,17 @@ size per run, so a batch is run in groups of equal size and answered in request 
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from lightship.data.images import encode_png, to_array
+from lightship.data.images import ImageProblem, encode_png, to_array
 from lightship.inference.runtime import OnnxClassifier, Predictions, softmax
+
+log = logging.getLogger(__name__)
 
 
 class OnnxImageClassifier(OnnxClassifier):
@@ -91,7 +94,9 @@ class OnnxImageClassifier(OnnxClassifier):
         return Predictions(batch.probabilities, batch.embeddings, np.zeros(n, int), np.zeros(n, int), self.rule)
 
     def inputs_from_frame(self, frame: Any, column: Optional[str] = None, where: str = "input", key: str = "the path column") -> tuple[list[Any], Any]:
-        """Decoded images (the frame's ``image`` column) or the bytes of the files its path column names; missing files are not usable."""
+        """Decoded images: the frame's ``image`` column, or the files its path column names (``column``, else ``path``;
+        relative paths from the folder of ``where`` when it is a file). Files that are missing or do not decode are
+        not usable, and are named in one warning."""
         import pandas as pd
 
         from lightship.data.image_folder import IMAGE, PATH
@@ -101,6 +106,16 @@ class OnnxImageClassifier(OnnxClassifier):
             return frame[IMAGE].tolist(), pd.Series(True, index=frame.index)
         name = column if column and column in frame.columns else PATH
         require_column(frame, name, key, where)
-        paths = [Path(str(value)) for value in frame[name]]
-        usable = pd.Series([path.is_file() for path in paths], index=frame.index)
-        return [path.read_bytes() for path, ok in zip(paths, usable) if ok], usable
+        base = Path(where).parent if Path(where).is_file() else Path.cwd()
+        images, usable, problems = [], [], []
+        for value in frame[name]:
+            path = base / str(value)
+            try:
+                images.append(self.decode(path.read_bytes()))
+                usable.append(True)
+            except (OSError, ImageProblem) as exc:
+                usable.append(False)
+                problems.append(f"{path} ({exc})")
+        if problems:
+            log.warning("%s: %d image(s) not scored: %s", where, len(problems), "; ".join(problems[:5]))
+        return images, pd.Series(usable, index=frame.index)

@@ -1,4 +1,4 @@
-"""``task=predict``: score a CSV, JSON lines or Parquet file with the serving runtime.
+"""``task=predict``: score a CSV, JSON lines or Parquet file (or, for an image model, a folder of images) with the serving runtime.
 
 The model is named like the service's (``predict.model``, else ``$LIGHTSHIP_MODEL``, else
 the champion alias); the runtime and the per-batch scoring are the service's own, so a
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 from omegaconf import DictConfig
@@ -63,6 +63,17 @@ def score_frame(
     return pd.concat([frame, outputs], axis=1)
 
 
+def image_folder_chunks(folder: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """The PNG/JPEG files under ``folder`` (recursively, sorted) as frames of a ``path`` column, ``chunk_size`` rows each."""
+    from lightship.data.image_folder import PATH, SUFFIXES
+
+    files = sorted(str(p) for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES)
+    if not files:
+        raise DataError(f"predict.input={folder}: a folder without {'/'.join(SUFFIXES)} files.")
+    for start in range(0, len(files), chunk_size):
+        yield pd.DataFrame({PATH: files[start : start + chunk_size]})
+
+
 def _progress_total(path: Path) -> int | None:
     if path.suffix.lower() in (".parquet", ".pq"):
         import pyarrow.parquet as pq
@@ -87,8 +98,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if not spec.input:
         raise ConfigError("task=predict needs predict.input=PATH (a CSV, JSON lines or Parquet file with a text column).")
     source = Path(spec.input).expanduser()
-    if not source.is_file():
-        raise DataError(f"predict.input={spec.input}: no such file (resolved to {source.resolve()}). Give a CSV, JSON lines or Parquet file.")
+    if not source.is_file() and not source.is_dir():
+        raise DataError(f"predict.input={spec.input}: no such file (resolved to {source.resolve()}). Give a CSV, JSON lines or Parquet file "
+                        "(or, for an image model, a folder of images).")
     if spec.chunk_size < 1:
         raise ConfigError(f"predict.chunk_size={spec.chunk_size}: must be a positive number of rows.")
     reference = ModelReference.parse(spec.model or os.environ.get(MODEL_ENV), cfg.tracking.model_name, cfg.tracking.champion_alias)
@@ -103,7 +115,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     try:
         with Progress(*columns, transient=False) as progress:
             task = progress.add_task(source.name, total=_progress_total(source))
-            for chunk in iter_table(source, chunk_size=int(spec.chunk_size)):
+            chunks = image_folder_chunks(source, int(spec.chunk_size)) if source.is_dir() else iter_table(source, chunk_size=int(spec.chunk_size))
+            for chunk in chunks:
                 scored = score_frame(runtime, chunk, spec.text_column, int(serve.max_batch_size), resolved.version, str(source), spec.output_prefix)
                 sink.write(scored)
                 rows += len(chunk)
