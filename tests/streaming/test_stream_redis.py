@@ -90,7 +90,8 @@ def test_killed_consumer_restarts_with_nothing_lost_or_duplicated(redis_server, 
     ids = fill(client, "kill:in", text_events(total))
     args = overrides(stream_store, redis_server.url, "kill", "stream.batch_size=16")
     first = Consumer(stream_store, args, "k1").wait_ready()
-    wait_for(lambda: client.xlen("kill:out") >= 500, process=first)
+    # Kill with a micro-batch in flight: read (pending) and not yet committed.
+    wait_for(lambda: client.xlen("kill:out") >= 500 and pending(client, "kill:in") > 0, process=first)
     os.killpg(first.process.pid, signal.SIGKILL)
     first.process.wait()
     first.stop()
