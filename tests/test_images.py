@@ -205,3 +205,26 @@ def test_task_predict_scores_a_folder_and_a_manifest_and_skips_unreadable_files(
         assert summary["rows"] == 10 and summary["scored"] == 9
         assert scored.loc[scored["path"].str.endswith("broken.png"), "pred_label"].isna().all()
         assert set(scored["pred_label"].dropna()) <= set(SHAPES)
+
+
+def test_task_drift_flags_a_darker_camera_from_a_manifest(image_run: dict, tmp_path: Path) -> None:
+    import json
+
+    from lightship.config.validation import compose_config
+    from lightship.tasks import run_task
+    from lightship_testing import working_directory
+    from PIL import Image
+
+    rng = np.random.default_rng(21)
+    folder = tmp_path / "night"
+    folder.mkdir()
+    for i in range(120):
+        Image.fromarray(draw(SHAPES[i % 3], 32, rng, brightness=0.45)).save(folder / f"{i}.png")
+    manifest = tmp_path / "night.csv"
+    pd.DataFrame({"path": [f"night/{i}.png" for i in range(120)]}).to_csv(manifest, index=False)
+    cfg = compose_config(["task=drift", "serve=bentoml_cpu", f"drift.reference={image_run['bundle']}", f"drift.current={manifest}"])
+    with working_directory(tmp_path):
+        summary = run_task(cfg)
+    report = json.loads(Path(summary["report"]).read_text())
+    assert report["drifted"] and {"brightness", "contrast"} <= set(report["drifted_features"])
+    assert report["metadata"]["input_kind"] == "image" and report["n_current"] == 120
