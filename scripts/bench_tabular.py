@@ -152,9 +152,9 @@ def main() -> None:
             folder = Path(scratch) / name
             folder.mkdir()
             results += run_dataset(name, folder)
+            if args.json:  # after each data set, so a long run keeps what it measured
+                args.json.write_text(json.dumps(results, indent=2))
     print(markdown(results))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
 
 
 def _installed(package: str) -> bool:

@@ -184,3 +184,51 @@ def test_drift_task_names_a_new_category(tabular_runs: dict, tmp_path: Path) -> 
     assert summary["drifted"] and "region" in summary["drifted_features"]
     assert report["features"]["region"]["unseen_categories"] == {"central": 200}
     assert report["features"]["amount"]["test"] == "ks" and report["metadata"]["input_kind"] == "tabular"
+
+
+def test_live_monitor_names_a_new_category_from_served_rows(tabular_runs: dict, tmp_path: Path) -> None:
+    """The service's monitor on scored rows: quiet on rows like the training data, drifted with a new region."""
+    from types import SimpleNamespace
+
+    from prometheus_client import CollectorRegistry
+
+    from lightship.monitoring.live import LiveDriftMonitor
+    from lightship.serving.telemetry import DriftMetrics
+
+    runtime = _runtime(tabular_runs["gbdt"])
+    model = SimpleNamespace(runtime=runtime, labels=runtime.labels, version="1", resolved=SimpleNamespace(bundle=runtime.bundle))
+    cfg = compose_config([f"drift.events_log={tmp_path / 'events.jsonl'}", f"drift.live_report={tmp_path / 'live.json'}",
+                          "drift.window.size=300"]).drift
+    monitor = LiveDriftMonitor(cfg, DriftMetrics(CollectorRegistry()))
+    for seed, new_region in ((21, False), (22, True)):
+        frame = rule_table(300, seed=seed).drop(columns=["label", "time"])
+        if new_region:
+            frame.loc[frame.index[:100], "region"] = "central"
+        records = runtime.inputs_from_frame(frame)[0]
+        for start in range(0, len(records), 50):
+            chunk = records[start:start + 50]
+            monitor.observe(model, runtime.score(chunk), chunk)
+    quiet, loud = monitor.check()
+    assert not quiet["drifted"] and loud["drifted"] and "region" in loud["drifted_features"]
+    assert monitor.latest["features"]["region"]["unseen_categories"] == {"central": 100}
+
+
+def test_predict_task_scores_a_table(tabular_runs: dict, tmp_path: Path) -> None:
+    from lightship.tasks import run_task
+    from lightship_testing import working_directory
+
+    source = tmp_path / "rows.csv"
+    rule_table(50, seed=6).drop(columns=["label"]).to_csv(source, index=False)
+    cfg = compose_config(["task=predict", "serve=bentoml_cpu", f"predict.input={source}", f"predict.model={tabular_runs['gbdt']['bundle']}",
+                          "predict.output=scored.csv"])
+    with working_directory(tmp_path):
+        summary = run_task(cfg)
+    scored = pd.read_csv(summary["output"])
+    assert summary["rows"] == summary["scored"] == 50
+    assert scored["pred_label"].isin(["low", "mid", "high"]).all() and "region" in scored.columns
+    missing = tmp_path / "missing.csv"
+    rule_table(5, seed=6).drop(columns=["label", "region"]).to_csv(missing, index=False)
+    with pytest.raises(DataError, match=r"column\(s\) \['region'\] of the model not found"):
+        with working_directory(tmp_path):
+            run_task(compose_config(["task=predict", "serve=bentoml_cpu", f"predict.input={missing}",
+                                     f"predict.model={tabular_runs['gbdt']['bundle']}"]))

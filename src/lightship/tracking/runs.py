@@ -76,7 +76,7 @@ class RunRecorder:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        items = [Metric(key, float(value), now, step) for key, value in metrics.items()]
+        items = [Metric(metric_name(key), float(value), now, step) for key, value in metrics.items()]
         self.client.log_batch(self.run_id, metrics=items)
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
@@ -107,3 +107,10 @@ class RunRecorder:
     def finish(self, status: str) -> None:
         if self.run_id is not None:
             self.client.set_terminated(self.run_id, status)
+
+
+def metric_name(key: str) -> str:
+    """``key`` with the characters MLflow refuses in metric names (labels such as ``<=50K``) replaced by ``_``."""
+    import re
+
+    return re.sub(r"[^0-9A-Za-z_\-. /]", "_", key)
