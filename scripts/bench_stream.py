@@ -9,9 +9,9 @@ measures, on the same texts:
 - the lightship service (a real ``bentoml serve``) at concurrency 32, one text per request;
 - ONNX Runtime in process (``lightship.inference.scoring.score`` with the consumer's
   ``serve.max_batch_tokens``, tokenization included): batch 1 and the best batch size;
-- the stream target (a real ``lightship task=stream`` on a real ``redis-server``, micro-batch =
-  that best batch unless ``--batch``), started once:
-  * throughput: rounds alternating in process at the best batch and a burst of events sent to
+- the stream target (a real ``lightship task=stream`` on a real ``redis-server``, micro-batch
+  ``--batch``), started once:
+  * throughput: rounds alternating in process at its best batch and a burst of events sent to
     the consumer (first event sent -> last prediction written: reads, decoding, scoring, the
     live store, the drift monitor, the atomic write + ack); medians over the rounds, and the
     ratio stream / in process per round, so a change of machine load hits both alike;
@@ -32,7 +32,7 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +72,7 @@ def wait_outputs(client: Any, stream: str, count: int, timeout_s: float = 600) -
 
 
 def interleaved_rounds(client: Any, predict: Any, texts: list[str], batch: int, events: int, rounds: int) -> tuple[list[tuple[float, float]], list[float]]:
-    """``rounds`` x (in process over ``texts`` at ``batch``, then ``events`` sent to the running consumer).
+    """``rounds`` x (in process over ``texts`` at ``batch`` (its best), then ``events`` sent to the running consumer).
 
     Returns (in-process texts/s, stream events/s) per round and the in-process per-batch latencies.
     Alternating short phases keeps both under the same machine load; stream time runs from the
@@ -115,7 +115,7 @@ def scorer(runtime: Any, max_tokens: int) -> Any:
     return lambda texts: score(runtime, texts, None, max_tokens)
 
 
-def run(plan: dict[str, Any], workdir: Path, precision: str, batch: Optional[int], paced_fraction: float, http: bool) -> Report:
+def run(plan: dict[str, Any], workdir: Path, precision: str, batch: int, paced_fraction: float, http: bool) -> Report:
     from transformers import AutoTokenizer
 
     from lightship.config.validation import compose_config
@@ -138,11 +138,11 @@ def run(plan: dict[str, Any], workdir: Path, precision: str, batch: Optional[int
     runtime = load_runtime(built["bundle"], precision=precision)
     rows += in_process_rows(name, f"ORT {precision} in-process", scorer(runtime, max_tokens), texts * plan["repeats"], plan["batch_sizes"])
     best = max((row for row in rows if row.path.startswith("ORT")), key=lambda row: row.throughput)
-    batch = batch or int(best.batch.removeprefix("best="))
+    best_batch = int(best.batch.removeprefix("best="))
     with LocalRedis(workdir / "redis") as redis, consumer(workdir, redis.url, "bench", batch, precision) as running:
         client = redis.client()
         print(f"[{name}] in process and stream, {plan['rounds']} alternating rounds of {plan['events']} events ...", file=sys.stderr, flush=True)
-        rounds, latencies = interleaved_rounds(client, scorer(runtime, max_tokens), texts * plan["repeats"], batch, plan["events"], plan["rounds"])
+        rounds, latencies = interleaved_rounds(client, scorer(runtime, max_tokens), texts * plan["repeats"], best_batch, plan["events"], plan["rounds"])
         in_process, stream = (float(np.median(column)) for column in zip(*rounds))
         rate = round(stream * paced_fraction, 1)
         print(f"[{name}] stream latency at {rate} events/s ...", file=sys.stderr, flush=True)
@@ -151,7 +151,7 @@ def run(plan: dict[str, Any], workdir: Path, precision: str, batch: Optional[int
     summary = json.loads((workdir / "run-bench" / "stream_summary.json").read_text())
     ratios = [s / i for i, s in rounds]
     p50, p99 = np.percentile(latencies, [50, 99]) * 1000
-    rows.append(Row(name, f"ORT {precision} in-process", str(batch), len(texts) * plan["repeats"] * plan["rounds"], round(in_process, 1),
+    rows.append(Row(name, f"ORT {precision} in-process", f"best={best_batch}", len(texts) * plan["repeats"] * plan["rounds"], round(in_process, 1),
                     round(float(p50), 2), round(float(p99), 2), f"per batch; median of {plan['rounds']} rounds alternating with the stream's"))
     note = (f"median of {plan['rounds']} rounds of {plan['events']} events (first sent -> last prediction); latency: end to end "
             f"(input entry -> prediction entry) at {latency['rate']:g} events/s paced ({latency['events']} events)")
@@ -163,7 +163,7 @@ def run(plan: dict[str, Any], workdir: Path, precision: str, batch: Optional[int
                            "per_round": [round(r, 2) for r in ratios]}
     if http_row:
         report.ratios[name]["stream_vs_http_c32"] = round(stream / http_row.throughput, 2)
-    report.models[name] = {"max_length": built["max_length"], "best_batch": batch, "rounds": rounds, "latency": latency,
+    report.models[name] = {"max_length": built["max_length"], "in_process_best_batch": best_batch, "stream_batch": batch, "rounds": rounds, "latency": latency,
                            "consumer_summary": summary}
     return report
 
@@ -172,7 +172,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke model and tiny sizes (what the test suite runs)")
     parser.add_argument("--precision", choices=["fp32", "int8"], default="fp32", help="serve.precision of every path")
-    parser.add_argument("--batch", type=int, help="stream.batch_size of the consumer (default: the in-process best batch)")
+    parser.add_argument("--batch", type=int, default=128, help="stream.batch_size of the consumer")
     parser.add_argument("--events", type=int, help="stream events per round (default 4,000; quick 200)")
     parser.add_argument("--rounds", type=int, help="alternating in-process / stream rounds (default 5; quick 2)")
     parser.add_argument("--paced-fraction", type=float, default=0.5, help="latency phase: producer rate as a fraction of the measured throughput")
