@@ -165,6 +165,7 @@ def test_unreachable_redis_says_what_to_check(tmp_path: Path) -> None:
         run_in_process(["task=stream", "stream.url=redis://127.0.0.1:1/0", "stream.connect_timeout_s=1"], tmp_path)
 
 
+@pytest.mark.slow
 def test_hot_swap_when_the_champion_moves(redis_server, stream_store: Path, tmp_path: Path) -> None:
     """The consumer follows the alias (serve.watch_interval_s): later batches are scored by the new version."""
     import shutil
