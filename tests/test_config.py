@@ -69,7 +69,7 @@ def test_smoke_experiment_overrides_groups() -> None:
         (["model.hiden_size=64"], ["model.hiden_size", "unknown key", "Did you mean 'hidden_size'?"]),
         (["model=tiny_brt"], ["model=tiny_brt", "Did you mean 'tiny_bert'?", "Accepted: ", "gbdt, ", "hf, ", "minilm, ", "tabular_mlp, "]),
         (["model.hidden_size=big"], ["model.hidden_size=big", "'big'", "Integer"]),
-        (["serve.precision=fp16"], ["serve.precision=fp16", "expected one of [fp32, int8]"]),
+        (["serve.precision=bf16"], ["serve.precision=bf16", "expected one of [fp32, int8, fp16]"]),
         (["retrain=hourly"], ["retrain=hourly", "Accepted: drift, never, online, periodic"]),
         (["data=text_file"], ["data.path", "Missing mandatory"]),
         (["gates.min_acuracy=0.5"], ["gates.min_acuracy", "Did you mean 'min_accuracy'?"]),
