@@ -27,7 +27,7 @@ class ImageCNN(nn.Module):
         blocks: list[nn.Module] = []
         width = len(mean)
         for out in channels:
-            blocks += [nn.Conv2d(width, out, 3, padding=1, bias=False), nn.BatchNorm2d(out, momentum=None), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
+            blocks += [nn.Conv2d(width, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
             width = out
         self.body = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(dropout)
