@@ -229,7 +229,7 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
             "run_id": run_id, "output_dir": str(out), "bundle": str(bundle.path), "metrics": metrics, "parity": parity,
             "latency": latency, "train_seconds": fit_result.train_seconds, "onnx_bytes": bundle.onnx_path.stat().st_size,
             "best_val_macro_f1": fit_result.best_score, "int8": graph_fields.get("int8"), "fusion": graph_fields.get("fusion"),
-            "model": cfg.model.name, "family": getattr(spec, "family", "custom"), "train_rows": len(data.train),
+            "model": model_option(cfg), "family": getattr(spec, "family", "custom"), "train_rows": len(data.train),
         }
         if cfg.tracking.register:
             int8_tags = Int8Decision(**graph_fields["int8"]).tags() if "int8" in graph_fields else {}
@@ -251,6 +251,15 @@ def trial_callbacks(cfg: DictConfig) -> list[Any]:
     from lightship.training.pruning import OptunaPruning
 
     return [OptunaPruning(cfg.trial.storage, cfg.trial.study_name, cfg.trial.number, cfg.trial.monitor)]
+
+
+def model_option(cfg: DictConfig) -> str:
+    """The ``model`` option this run composed (``minilm``), else the model's name (a composed config outside Hydra)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        return str(HydraConfig.get().runtime.choices.get("model") or cfg.model.name)
+    return str(cfg.model.name)
 
 
 def leaderboard_row(summary: dict[str, Any]) -> dict[str, Any]:
