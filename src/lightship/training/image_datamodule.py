@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader
 
 from lightship.data.image_folder import IMAGE
 from lightship.data.splits import LABEL, SplitData
-from lightship.training.reproducibility import EpochShuffleSampler
+from lightship.training.split_datamodule import SplitDataModule
 
 
 def resized(cnn: Any, images: Sequence[Any]) -> list[torch.Tensor]:
@@ -25,20 +23,14 @@ def collate(rows: Sequence[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]
     return {"pixels": torch.stack(pixels), "labels": torch.tensor(labels, dtype=torch.long)}
 
 
-class ImageDataModule(pl.LightningDataModule):
-    """Train (shuffled per epoch from the seed) and validation loaders over an image :class:`SplitData`."""
+class ImageDataModule(SplitDataModule):
+    """Loaders over an image :class:`SplitData` (see :class:`SplitDataModule`)."""
+
+    collate = staticmethod(collate)
 
     def __init__(self, data: SplitData, cnn: Any, batch_size: int, seed: int) -> None:
-        super().__init__()
-        self.data, self.cnn, self.batch_size, self.seed = data, cnn, batch_size, seed
+        super().__init__(data, batch_size, seed)
+        self.cnn = cnn
 
-    def _loader(self, frame: Any, shuffle: bool) -> DataLoader:
-        rows = list(zip(resized(self.cnn, frame[IMAGE].tolist()), frame[LABEL].map(self.data.label_to_id).tolist()))
-        sampler = EpochShuffleSampler(len(rows), self.seed) if shuffle else None
-        return DataLoader(rows, batch_size=self.batch_size, sampler=sampler, collate_fn=collate)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.data.train, True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.data.val, False)
+    def rows(self, frame: Any) -> list[tuple[torch.Tensor, int]]:
+        return list(zip(resized(self.cnn, frame[IMAGE].tolist()), frame[LABEL].map(self.data.label_to_id).tolist()))
