@@ -19,7 +19,8 @@ PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (apt-get install prometheus; .ci/run installs it)")
 METRIC = re.compile(r"\b((?:lightship|bentoml)_[a-z0-9_]+)")
 ALERTS = ["LightshipLatencyP99High", "LightshipErrorRateHigh", "LightshipSheddingLoad", "LightshipConfidenceCollapse",
-          "LightshipClassMixShift", "LightshipHighRiskRecallLow", "LightshipGpuFallback", "LightshipDriftDetected"]
+          "LightshipClassMixShift", "LightshipHighRiskRecallLow", "LightshipGpuFallback", "LightshipDriftDetected",
+          "LightshipEstimatedAccuracyLow"]
 
 
 def exported_series() -> set[str]:
@@ -59,6 +60,10 @@ def test_thresholds_come_from_config(tmp_path: Path) -> None:
     cfg = compose_config(["task=alerts", "alerts.latency_p99_seconds=0.25", "alerts.selector='job=\"prod\"'"])
     latency = alert_rules(cfg.alerts)[0]
     assert latency.expr.endswith("> 0.25") and 'job="prod"' in latency.expr
+    # The estimated-accuracy alert reads the one accuracy floor (backtest.accuracy_floor).
+    floor = compose_config(["task=alerts", "backtest.accuracy_floor=0.7"]).alerts
+    estimated = next(rule for rule in alert_rules(floor) if rule.name == "LightshipEstimatedAccuracyLow")
+    assert estimated.expr == "min(lightship_estimated_accuracy) < 0.7"
 
 
 def test_every_query_names_an_exported_series(written: dict) -> None:
@@ -119,6 +124,7 @@ def firing_cases() -> list[dict]:
         _case({'lightship_live_recall{label="fraud"}': "0.2x30", "lightship_live_labelled": "100x30"}, "15m", "LightshipHighRiskRecallLow", "page"),
         _case({'lightship_runtime_provider_info{requested="cuda",in_use="CPUExecutionProvider"}': "1x30"}, "5m", "LightshipGpuFallback", "ticket"),
         _case({"lightship_drift_detected": "1x40"}, "20m", "LightshipDriftDetected", "ticket"),
+        _case({"lightship_estimated_accuracy": "0.6x30"}, "15m", "LightshipEstimatedAccuracyLow", "ticket"),
     ]
 
 
@@ -135,6 +141,7 @@ def quiet_case() -> dict:
         'lightship_live_recall{label="fraud"}': "0.9x30", "lightship_live_labelled": "100x30",
         'lightship_runtime_provider_info{requested="cuda",in_use="CUDAExecutionProvider"}': "1x30",
         "lightship_drift_detected": "0x30",
+        "lightship_estimated_accuracy": "0.92x30",
     }
     return {"interval": "1m", "input_series": [{"series": k, "values": v} for k, v in series.items()],
             "alert_rule_test": [{"eval_time": "25m", "alertname": name, "exp_alerts": []} for name in ALERTS]}

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Optional
 
-from omegaconf import MISSING
+from omegaconf import II, MISSING
 
 
 @dataclass
@@ -68,6 +68,23 @@ class MetricsConfig:
     precision_target: float = 0.5
     # Stored in the bundle (manifest ``decision``) and applied by serving, batch scoring and the release's metrics.
     threshold: ThresholdTarget = ThresholdTarget.argmax
+
+
+class CalibrationMethod(Enum):
+    """``temperature``: one scalar T fitted on validation divides the logits (probabilities that mean what they say,
+    which label-free performance estimates rely on); ``none``: the model's own probabilities."""
+
+    temperature = "temperature"
+    none = "none"
+
+
+@dataclass
+class CalibrationConfig:
+    """Calibration of the bundle's probabilities, fitted on validation before the decision threshold is chosen."""
+
+    method: CalibrationMethod = CalibrationMethod.temperature
+    # Equal-width confidence bins of the expected calibration error recorded in the manifest.
+    bins: int = 15
 
 
 @dataclass
@@ -141,6 +158,9 @@ class AlertsConfig:
     min_high_risk_recall: float = 0.5
     min_labelled: int = 50
     drift_pending: str = "15m"
+    # Label-free estimated accuracy (lightship_estimated_accuracy, per drift window) below this: the early warning
+    # before labels arrive. The same floor as the backtest's windows (backtest.accuracy_floor), declared there.
+    min_estimated_accuracy: float = II("backtest.accuracy_floor")
     rules_file: str = "alert_rules.yml"
     dashboard_file: str = "dashboard.json"
 
@@ -175,6 +195,7 @@ class LightshipConfig:
     export: ExportConfig = field(default_factory=ExportConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     trial: TrialConfig = field(default_factory=TrialConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)

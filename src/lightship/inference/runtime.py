@@ -18,6 +18,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from lightship.bundle import Bundle
+from lightship.evaluation.calibration import temperature_of
 from lightship.inference.decision import DecisionRule, decide
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,8 @@ class OnnxClassifier:
         self.io_binding = io_binding and self.provider_in_use == CUDA
         self.output_names = [output.name for output in self.session.get_outputs()]
         self.rule = DecisionRule.from_manifest(self.bundle.manifest)
+        # Temperature scaling fitted on validation (manifest ``calibration``): every consumer's probabilities are calibrated here.
+        self.temperature = temperature_of(self.bundle.manifest)
 
     @property
     def fell_back(self) -> bool:
@@ -160,7 +163,16 @@ class OnnxClassifier:
         return self.bundle.input
 
     def run(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """``(logits, embedding)`` for an encoded batch; a graph without an embedding output gives ``(rows, 0)``."""
+        """``(logits / temperature, embedding)`` for an encoded batch: the one place calibration is applied.
+
+        Every runtime's probabilities are the softmax of these logits, so serving, batch scoring,
+        the stream consumer, drift and the release's metrics read the same calibrated numbers.
+        """
+        logits, embedding = self.forward(encoded)
+        return (logits / self.temperature if self.temperature != 1.0 else logits), embedding
+
+    def forward(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The graph's own ``(logits, embedding)``; a graph without an embedding output gives ``(rows, 0)``."""
         outputs = self._run_bound(encoded) if self.io_binding else self.session.run(None, encoded)
         logits = outputs[0]
         embedding = outputs[1] if len(outputs) > 1 else np.zeros((len(logits), 0), dtype=logits.dtype)

@@ -41,7 +41,7 @@ class OnnxStringClassifier(OnnxClassifier):
     def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         return {self.input_name: np.asarray(list(texts), dtype=object).reshape(-1, 1)}
 
-    def run(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def forward(self, encoded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """``(logits, logits)``: see the module docstring."""
         from lightship.models.tfidf_linear import logits_from_scores
 

@@ -12,8 +12,11 @@ time a window is due, runs the ``drift`` group's detector and publishes the verd
 - Prometheus (``metrics``, the service passes its ``DriftMetrics``): ``lightship_drift_detected``,
   ``lightship_drift_statistic{feature}``, ``lightship_drift_p_value{feature}``,
   ``lightship_drift_windows_total{drifted}``;
+- the window's label-free performance estimate (:mod:`lightship.monitoring.estimation`):
+  ``lightship_estimated_accuracy`` and ``lightship_estimated_high_risk_recall``;
 - one JSON line per window appended to ``drift.events_log`` (``time``, ``timestamp``,
-  ``model_version``, ``drifted``, ``drift_share``, ``drifted_features``, ``n_rows``, ``pid``)
+  ``model_version``, ``drifted``, ``drift_share``, ``drifted_features``, ``n_rows``, ``pid``,
+  ``estimated_accuracy``, ``estimated_high_risk_recall``)
   with a single ``O_APPEND`` write, so workers sharing the file never interleave lines;
 - the full report as ``drift.live_report`` (replaced atomically), which ``GET /drift`` serves.
 
@@ -160,19 +163,27 @@ class LiveDriftMonitor:
         while self._window is not None and (records := self._window.take_records()) is not None:
             if records:
                 columns = {name: np.stack([record[name] for record in records]) for name in records[0]}
-                events.append(self._check(self._features.table(columns)))
+                events.append(self._check(self._features.table(columns), self._estimate(columns["probs"])))
         return events
 
-    def _check(self, frame: Any) -> dict[str, Any]:
+    def _estimate(self, probabilities: np.ndarray) -> Any:
+        """The window's label-free performance estimate (CBPE) under the model's own decision rule."""
+        from lightship.inference.decision import decide
+        from lightship.monitoring.estimation import estimate_performance, high_risk_index
+
+        runtime = self._model.runtime
+        return estimate_performance(probabilities, decide(probabilities, runtime.rule), high_risk_index(runtime.labels, runtime.bundle.high_risk_label))
+
+    def _check(self, frame: Any, estimate: Any) -> dict[str, Any]:
         now = self.clock()
         stamp = datetime.fromtimestamp(now, tz=timezone.utc).isoformat()
         report = self._detector.compare(frame, metadata={"model_version": self._model.version, "time": stamp,
                                                          "pid": os.getpid(), "window": asdict(self._window.spec)})
         event = {"time": stamp, "timestamp": now, "model_version": self._model.version, "drifted": report.drifted,
                  "drift_share": report.drift_share, "drifted_features": report.drifted_features,
-                 "n_rows": report.n_current, "pid": os.getpid()}
+                 "n_rows": report.n_current, "pid": os.getpid(), **estimate.to_dict()}
         if self.metrics is not None:
-            self.metrics.publish(report)
+            self.metrics.publish(report, estimate)
         self.latest = report.to_dict()
         append_line(self.events_log, event)
         replace_file(self.live_report, json.dumps(self.latest, indent=2, allow_nan=False, default=str))

@@ -18,6 +18,7 @@ SERIES = (
     "lightship_runtime_fallback_total", "lightship_process_cpu_percent", "lightship_process_resident_memory_bytes",
     "lightship_gpu_utilization_ratio", "lightship_gpu_memory_used_bytes", "lightship_model_info",
     "lightship_drift_detected", "lightship_drift_statistic", "lightship_drift_p_value", "lightship_drift_windows_total",
+    "lightship_estimated_accuracy", "lightship_estimated_high_risk_recall",
     BENTOML_REQUESTS,
 )
 
@@ -90,3 +91,7 @@ class Queries:
 
     def drift_detected(self) -> str:
         return f"max({self.s('lightship_drift_detected')})"
+
+    def estimated_accuracy(self) -> str:
+        """The lowest label-free accuracy estimate of the workers' latest windows (NaN before any: never below a floor)."""
+        return f"min({self.s('lightship_estimated_accuracy')})"

@@ -73,6 +73,11 @@ def alert_rules(alerts: Any) -> list[AlertRule]:
                   "Input or output drift against the model's reference profile",
                   "lightship_drift_statistic and lightship_drift_p_value by feature show what moved; GET /drift has the report; "
                   "the retrain policy (retrain=drift) acts on it."),
+        AlertRule("LightshipEstimatedAccuracyLow", f"{q.estimated_accuracy()} < {alerts.min_estimated_accuracy}", pending, "ticket",
+                  f"Accuracy estimated without labels is below {alerts.min_estimated_accuracy}",
+                  "Estimated accuracy {{ $value | printf \"%.2f\" }} (lightship_estimated_accuracy, from calibrated confidence per drift "
+                  "window): the early warning before feedback arrives; it sees covariate shift, not concept drift (docs/estimation.md). "
+                  "Check GET /drift, then feedback accuracy as labels come in."),
     ]
 
 

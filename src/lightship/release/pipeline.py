@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -62,6 +63,29 @@ def evaluate_bundle(runtime: Any, data: SplitData, high_risk_label: Optional[str
     if settings is not None and high_risk_label in runtime.labels:
         metrics.update(high_risk_metrics(truth, predictions.probabilities, predictions.label_ids, runtime.labels.index(high_risk_label), settings))
     return metrics
+
+
+def calibrate_bundle(settings: Any, runtime: Any, data: SplitData, bundle: Bundle) -> dict[str, Any]:
+    """Fit ``calibration.method`` on the validation split, store it in the bundle and the runtime; return the record.
+
+    The runtime applies the temperature to every graph's logits (:meth:`OnnxClassifier.run`), so it
+    comes after the export checks (parity compares the graph's own logits) and before the decision
+    threshold, which is chosen on the calibrated probabilities. The test split's ECE is measured
+    with the calibrated runtime.
+    """
+    from lightship.evaluation.calibration import CALIBRATION, calibrate, expected_calibration_error
+
+    validation = data.val if len(data.val) else data.test
+    method = str(getattr(settings.method, "value", settings.method))
+    fitted = calibrate(method, runtime.predict(split_inputs(runtime, validation)).probabilities, true_ids(runtime, validation), settings.bins)
+    runtime.temperature = fitted.temperature
+    test_ece = expected_calibration_error(runtime.predict(split_inputs(runtime, data.test)).probabilities, true_ids(runtime, data.test),
+                                          settings.bins) if len(data.test) else float("nan")
+    record = replace(fitted, test_ece=test_ece).to_dict()
+    bundle.update(**{CALIBRATION: record})
+    log.info("Calibration %s: T=%.3f, validation ECE %.4f -> %.4f, test ECE %.4f", method, fitted.temperature,
+             fitted.validation_ece_before, fitted.validation_ece_after, test_ece)
+    return record
 
 
 def choose_decision_rule(settings: Any, runtime: Any, data: SplitData, high_risk_label: Optional[str], bundle: Bundle) -> None:
@@ -203,6 +227,7 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
         )
         runtime, reference, parity = export_and_verify(cfg, spec, fit_result, data, bundle)
         runtime, graph_fields = faster_graphs(cfg, spec, fit_result, data, bundle, runtime, reference)
+        calibration = calibrate_bundle(cfg.calibration, runtime, data, bundle)
         choose_decision_rule(cfg.metrics, runtime, data, high_risk, bundle)
         metrics = evaluate_bundle(runtime, data, high_risk, cfg.metrics)
         latency = measure_latency(runtime, split_inputs(runtime, data.test))
@@ -222,7 +247,8 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
         )
         recorder.log_metrics({f"test_{key}": value for key, value in metrics.items()})
         recorder.log_metrics(
-            {"train_seconds": fit_result.train_seconds, "parity_max_abs_diff_logits": parity["max_abs_diff_logits"], **latency}
+            {"train_seconds": fit_result.train_seconds, "parity_max_abs_diff_logits": parity["max_abs_diff_logits"], **latency,
+             **{f"calibration_{key}": value for key, value in calibration.items() if isinstance(value, (int, float))}}
         )
         source = recorder.log_artifacts(bundle.path, "bundle")
         summary: dict[str, Any] = {
@@ -230,6 +256,7 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
             "latency": latency, "train_seconds": fit_result.train_seconds, "onnx_bytes": bundle.onnx_path.stat().st_size,
             "best_val_macro_f1": fit_result.best_score, "int8": graph_fields.get("int8"), "fusion": graph_fields.get("fusion"),
             "model": model_option(cfg), "family": getattr(spec, "family", "custom"), "train_rows": len(data.train),
+            "calibration": calibration,
         }
         if cfg.tracking.register:
             int8_tags = Int8Decision(**graph_fields["int8"]).tags() if "int8" in graph_fields else {}

@@ -102,12 +102,21 @@ class DriftMetrics:
         self.statistic = Gauge("lightship_drift_statistic", "Drift test statistic per feature, latest window", ["feature"], multiprocess_mode="livemostrecent", registry=registry)
         self.p_value = Gauge("lightship_drift_p_value", "Drift test p-value per feature (before correction), latest window", ["feature"], multiprocess_mode="livemostrecent", registry=registry)
         self.windows = Counter("lightship_drift_windows", "Drift windows checked, by verdict", ["drifted"], registry=registry)
+        self.estimated_accuracy = Gauge("lightship_estimated_accuracy", "Accuracy estimated without labels from calibrated probabilities, latest window (NaN before the first)",
+                                        multiprocess_mode="livemostrecent", registry=registry)
+        self.estimated_recall = Gauge("lightship_estimated_high_risk_recall", "High-risk recall estimated without labels, latest window (NaN before the first or without a high-risk class)",
+                                      multiprocess_mode="livemostrecent", registry=registry)
         self.detected.set(0)
+        self.estimated_accuracy.set(float("nan"))
+        self.estimated_recall.set(float("nan"))
         for drifted in ("true", "false"):
             self.windows.labels(drifted)
 
-    def publish(self, report: Any) -> None:
-        """Export one window's verdict (a ``DriftReport``)."""
+    def publish(self, report: Any, estimate: Any = None) -> None:
+        """Export one window's verdict (a ``DriftReport``) and its label-free estimate (a ``PerformanceEstimate``)."""
+        if estimate is not None:
+            for gauge, value in ((self.estimated_accuracy, estimate.estimated_accuracy), (self.estimated_recall, estimate.estimated_high_risk_recall)):
+                gauge.set(float("nan") if value is None else value)
         for name, result in report.features.items():
             self.statistic.labels(name).set(float("nan") if result.statistic is None else result.statistic)
             self.p_value.labels(name).set(float("nan") if result.p_value is None else result.p_value)
