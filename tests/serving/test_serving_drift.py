@@ -17,7 +17,8 @@ from lightship.config.validation import compose_config
 from lightship.data.synthetic import SyntheticTickets
 
 DRIFTED = {"kind": "sudden", "start": 0.0, "vocab_shift": 1.0, "class_mix_shift": 1.0, "new_category": True}
-EVENT_KEYS = {"time", "timestamp", "model_version", "drifted", "drift_share", "drifted_features", "n_rows"}
+EVENT_KEYS = {"time", "timestamp", "model_version", "drifted", "drift_share", "drifted_features", "n_rows",
+              "estimated_accuracy", "estimated_high_risk_recall"}
 
 
 def texts(n: int, drift: dict | None = None, seed: int = 11) -> list[str]:
@@ -66,8 +67,11 @@ def test_monitor_checks_each_window_off_the_request_path(tmp_path, loaded) -> No
     assert monitor.http_answer()[0] == 404 and "after 50 predictions" in monitor.http_answer()[1]["error"]
     feed(monitor, loaded, texts(120, seed=5))
     assert not (tmp_path / "events.jsonl").exists()  # observe() only queues; nothing is checked on the request path
+    assert "lightship_estimated_accuracy NaN" in generate_latest(registry).decode()  # no estimate before the first window
     quiet = monitor.check()
     assert [e["n_rows"] for e in quiet] == [50, 50] and not any(e["drifted"] for e in quiet)
+    assert all(0.5 < e["estimated_accuracy"] <= 1.0 for e in quiet), quiet
+    assert f"lightship_estimated_accuracy {quiet[-1]['estimated_accuracy']!r}" in generate_latest(registry).decode()
     feed(monitor, loaded, texts(100, DRIFTED))
     loud = monitor.check()
     assert [e["n_rows"] for e in loud] == [50, 50] and all(e["drifted"] for e in loud)
@@ -141,9 +145,15 @@ def test_server_flags_drifted_traffic_and_keeps_answering(drift_server) -> None:
     assert before.status_code == 404 and "no drift window checked yet" in before.json()["error"]
     metrics = httpx.get(f"{server.url}/metrics").text
     assert "\nlightship_drift_detected 0.0" in metrics and 'lightship_drift_windows_total{drifted="false"} 0.0' in metrics
+    assert "\nlightship_estimated_accuracy NaN" in metrics
 
     send(server, texts(200, seed=5))  # two workers share the traffic; each checks its own windows of 50
     assert wait_for(lambda: len(events(log)) >= 1), "no window checked after 200 undrifted predictions"
+    # From the first completed window on, the label-free estimate is exported and in the events.
+    assert 0.5 < events(log)[0]["estimated_accuracy"] <= 1.0
+    assert wait_for(lambda: "\nlightship_estimated_accuracy NaN" not in httpx.get(f"{server.url}/metrics").text)
+    estimated = [line for line in httpx.get(f"{server.url}/metrics").text.splitlines() if line.startswith("lightship_estimated_accuracy ")]
+    assert len(estimated) == 1 and 0.5 < float(estimated[0].split()[1]) <= 1.0, estimated
 
     def flagged() -> bool:
         return "\nlightship_drift_detected 1.0" in httpx.get(f"{server.url}/metrics").text

@@ -38,7 +38,7 @@ def expected_calibration_error(probabilities: np.ndarray, true_ids: np.ndarray, 
     if not len(probabilities):
         return float("nan")
     value = multiclass_calibration_error(
-        torch.from_numpy(probabilities), torch.as_tensor(np.asarray(true_ids), dtype=torch.long),
+        torch.tensor(probabilities), torch.tensor(np.asarray(true_ids), dtype=torch.long),
         num_classes=probabilities.shape[1], n_bins=bins, norm="l1",
     )
     return float(value)
