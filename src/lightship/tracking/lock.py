@@ -5,8 +5,8 @@ that register, tag and move the alias at the same moment can both insert the sam
 (``UNIQUE constraint failed: model_version_tags...``) or gate against a champion that is
 being replaced. Registry writes therefore run under an exclusive file lock,
 ``<store>.lock`` next to ``<store>``, so parallel jobs on one machine (joblib, Ray local,
-several shells) take turns. Stores that are not SQLite files (an MLflow server) need no
-lock here: the server serialises its own writes.
+several shells) take turns. A tracking server gets its registry lock from its own database
+instead (:mod:`lightship.tracking.server_lock`); its runs need none (the server serialises them).
 """
 
 from __future__ import annotations

@@ -6,8 +6,11 @@ writer interrupted half-way leaves nothing behind. A version is created tagged
 ``lightship.promotion=pending``; moving the alias is the commit point of a promotion, the
 final status tag that of a rejection. An exception (``SIGTERM`` and Ctrl-C included) rolls
 the unit back; a writer killed outright (``SIGKILL``) leaves a pending version, which the
-next :meth:`publish` into the same SQLite store finds under the lock (so its writer is
-gone) and rolls back, or forward when its alias move had already happened.
+next :meth:`publish` into the same store finds under the lock (so its writer is gone) and
+rolls back, or forward when its alias move had already happened. On a tracking server the
+lock lives in the server's database (:mod:`lightship.tracking.server_lock`), so jobs on
+several machines take turns too; a server that stops mid-registration leaves the version
+pending, and the first registration after its restart rolls it back.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ContextManager, Iterator, Optional
 
-from lightship.tracking.lock import is_locked_store, mlflow_client, store_lock
+from lightship.errors import TrackingError
+from lightship.tracking.lock import LOCK_TIMEOUT_S, is_locked_store, mlflow_client, store_lock
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +39,16 @@ class Registry:
         self.model_name = model_name
         self.alias = alias
 
+    @property
+    def on_server(self) -> bool:
+        return self.tracking_uri.startswith(("http://", "https://"))
+
     def exclusive(self) -> ContextManager[None]:
-        """The store's cross-process write lock (re-entrant; a no-op for tracking servers)."""
+        """The registry's write lock (re-entrant): a file beside a SQLite store, a lock in a tracking server's database."""
+        if self.on_server:
+            from lightship.tracking.server_lock import server_lock
+
+            return server_lock(self.client, self.tracking_uri, self.model_name, LOCK_TIMEOUT_S, LOCK_TIMEOUT_S)
         return store_lock(self.tracking_uri)
 
     @contextmanager
@@ -75,18 +87,28 @@ class Registry:
                     self.promote(version, reason)
                 else:
                     self.tag(version, REJECTED, reason)
-            except BaseException:
+            except BaseException as exc:
                 log.error("Registration of version %s was interrupted; rolling it back", version)
-                self._roll_back(version, before)
+                try:
+                    self._roll_back(version, before)
+                except Exception as failed:
+                    raise TrackingError(
+                        f"registration of {self.model_name} version {version} in {self.tracking_uri} was interrupted "
+                        f"({type(exc).__name__}: {str(exc)[:300]}) and the store could not be reached to roll it back "
+                        f"({type(failed).__name__}). The version stays tagged {TAG_STATUS}={PENDING}: the next registration "
+                        "into this store removes it (or completes it, if its alias move had happened); the champion "
+                        f"is still version {before or '(none)'} unless that move happened."
+                    ) from exc
                 raise
         return version
 
     def recover_interrupted(self) -> list[str]:
         """Settle versions a killed writer left pending; return their numbers.
 
-        Only for stores with a real lock: holding it proves no other writer is mid-way.
+        Only for stores with a real lock (a SQLite file, a tracking server): holding it proves
+        no other writer is mid-way.
         """
-        if not is_locked_store(self.tracking_uri):
+        if not (self.on_server or is_locked_store(self.tracking_uri)):
             return []
         settled = []
         with self.exclusive():
