@@ -128,6 +128,8 @@ class BacktestConfig:
     )
     # A window whose accuracy is below this counts as "below the floor".
     accuracy_floor: float = 0.8
+    # A window whose high-risk recall is below this is degraded too (0: only accuracy decides).
+    high_risk_recall_floor: float = 0.0
     min_window_rows: int = 20
     # Drift shape replayed on the built-in stream when ``data.drift.kind`` is none (``none`` keeps it drift-free).
     stream_drift: str = "sudden"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import pandas as pd
 
-from lightship.data.splits import SplitData, split_frame
+from lightship.data.splits import TEXT, SplitData, split_frame
 
 
 class DataSource:
@@ -48,13 +48,26 @@ class DataSource:
     def prepare(self) -> SplitData:
         """Load, validate and split."""
         frame, report = self.load()
+        return self.split(frame, self.description, report, self.train_fraction)
+
+    def split(self, frame: pd.DataFrame, source: str, report: Optional[dict] = None, train_fraction: float = 1.0) -> SplitData:
+        """Split ``frame`` (rows as :meth:`load` returns them) with this source's settings.
+
+        ``prepare`` splits the loaded data with it; the backtest's retrains and ``task=retrain``'s
+        challenger split fresh rows with it, so a model trained on a window takes the same input
+        (kind and schema) as one trained on the whole source.
+        """
         return split_frame(
             frame,
             val_fraction=self.val_fraction,
             test_fraction=self.test_fraction,
-            train_fraction=self.train_fraction,
+            train_fraction=train_fraction,
             seed=self.seed,
-            source=self.description,
+            source=source,
             min_rows_per_class=self.min_rows_per_class,
             report=report,
         )
+
+    def inputs_frame(self, stored: Sequence[str]) -> pd.DataFrame:
+        """Inputs as the prediction store keeps them (texts) back as the columns :meth:`load` gives (``text``)."""
+        return pd.DataFrame({TEXT: list(stored)})

@@ -128,17 +128,29 @@ class TabularFileData(DataSource):
     def prepare(self) -> SplitData:
         """Load, validate and split; the schema comes from the train split, is printed and becomes ``data.input``."""
         frame, report = self.load()
+        data = self.split(frame, self.description, report, self.train_fraction)
+        print_schema(schema_lib.TabularSchema.from_input_spec(data.input), self.declared, str(self.path))
+        return data
+
+    def split(self, frame: pd.DataFrame, source: str, report: Optional[dict] = None, train_fraction: float = 1.0) -> SplitData:
+        """Split as every source does; the schema (types, vocabularies, fills) comes from this train split."""
         features = [c for c in frame.columns if c not in (LABEL, TIME)]
         data = split_frame(
-            frame, val_fraction=self.val_fraction, test_fraction=self.test_fraction, train_fraction=self.train_fraction,
-            seed=self.seed, source=self.description, min_rows_per_class=self.min_rows_per_class, report=report,
+            frame, val_fraction=self.val_fraction, test_fraction=self.test_fraction, train_fraction=train_fraction,
+            seed=self.seed, source=source, min_rows_per_class=self.min_rows_per_class, report=report,
             input_spec={"kind": "tabular", "columns": [{"name": name} for name in features]},
         )
-        schema = schema_lib.build_schema(data.train, self.declared, features, self.nullable, self.missing)
+        nullable = {name: bool(self.nullable.get(name, False) or frame[name].isna().any()) for name in features}
+        schema = schema_lib.build_schema(data.train, self.declared, features, nullable, self.missing)
         data.input = schema.to_input_spec()
         data.report["schema"] = {c.name: c.type + (" (declared)" if c.name in self.declared else " (inferred)") for c in schema.columns}
-        print_schema(schema, self.declared, str(self.path))
         return data
+
+    def inputs_frame(self, stored: Sequence[str]) -> pd.DataFrame:
+        """Rows as the prediction store keeps them (one JSON object each) back as columns."""
+        import json
+
+        return pd.DataFrame([json.loads(text) for text in stored])
 
 
 def print_schema(schema: schema_lib.TabularSchema, declared: Mapping[str, str], where: str) -> None:

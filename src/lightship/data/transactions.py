@@ -19,6 +19,9 @@ single column separates the classes. After ``drift.start`` (a fraction of the sp
   fraud happens there (the model has never seen them: they go to the unknown bucket);
 - ``drift.fraud_pattern_shift``: that share of the fraud follows pattern B.
 
+The fraud-side changes (the fraud's share in the new categories, pattern B) wait
+``drift.fraud_delay_days`` more: legitimate traffic moves first, fraudsters follow.
+
 Example::
 
     >>> frame, _ = TransactionsData(n_rows=2000, seed=1).load()
@@ -139,9 +142,10 @@ class TransactionsData(TabularFileData):
         n = self.n_rows
         position = np.sort(rng.random(n))
         after = position >= float(self.drift.get("start", 0.5))
+        fraud_after = position >= float(self.drift.get("start", 0.5)) + float(self.drift.get("fraud_delay_days", 0.0)) / self.days
         fraud = rng.random(n) < self.fraud_rate
         frame = pd.DataFrame(_legit(rng, n))
-        pattern_b = fraud & after & (rng.random(n) < float(self.drift.get("fraud_pattern_shift", 0.0)))
+        pattern_b = fraud & fraud_after & (rng.random(n) < float(self.drift.get("fraud_pattern_shift", 0.0)))
         for mask, draw in ((fraud & ~pattern_b, _pattern_a), (pattern_b, _pattern_b)):
             drawn = pd.DataFrame(draw(rng, int(mask.sum())))
             # Camouflaged fraud keeps half of its (legitimate-looking) columns.
@@ -152,7 +156,7 @@ class TransactionsData(TabularFileData):
                 values = frame[column].to_numpy().copy()
                 values[mask] = mixed[column].to_numpy()
                 frame[column] = values
-        self._new_categories(frame, fraud, after, rng)
+        self._new_categories(frame, fraud, after, fraud_after, rng)
         inflation = 1.0 + float(self.drift.get("amount_inflation", 0.0)) * after
         frame["amount"] = (frame["amount"].astype(float) * inflation).round(2)
         for column in ("hour", "account_age_days", "velocity_24h"):
@@ -164,13 +168,14 @@ class TransactionsData(TabularFileData):
         self.nullable = {name: False for name in COLUMN_TYPES}
         return frame, {"generated_rows": n, "fraud_rows": int(fraud.sum())}
 
-    def _new_categories(self, frame: pd.DataFrame, fraud: np.ndarray, after: np.ndarray, rng: np.random.Generator) -> None:
-        """After the change, new merchant categories take a share of the traffic and of the fraud."""
+    def _new_categories(self, frame: pd.DataFrame, fraud: np.ndarray, after: np.ndarray, fraud_after: np.ndarray,
+                        rng: np.random.Generator) -> None:
+        """After the change, new merchant categories take a share of the traffic, and from ``fraud_after`` on of the fraud."""
         count = int(self.drift.get("new_categories", 0))
         if not count:
             return
         names = np.asarray([f"new_cat_{i + 1}" for i in range(count)], dtype=object)
         share = float(self.drift.get("new_category_share", 0.15))
         fraud_share = float(self.drift.get("new_category_fraud", 0.7))
-        moved = after & np.where(fraud, rng.random(len(frame)) < fraud_share, rng.random(len(frame)) < share)
+        moved = np.where(fraud, fraud_after & (rng.random(len(frame)) < fraud_share), after & (rng.random(len(frame)) < share))
         frame.loc[moved, "merchant_category"] = names[rng.integers(count, size=int(moved.sum()))]

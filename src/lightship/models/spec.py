@@ -31,6 +31,8 @@ class ModelSpec:
 
     fusable = True
     quantizable = True
+    # The backtest's online policy may continue training its PyTorch classifier in place (retrain=online).
+    updates_in_place = True
 
     def __init__(
         self,

@@ -89,6 +89,13 @@ def plot_accuracy(backtests: list[dict[str, Any]], path: Path) -> Path:
     axis.set_xlabel("window start")
     axis.set_ylabel("accuracy (predicted before labels)")
     axis.set_title("Backtest: accuracy over time per retraining policy (triangles: model changed after the window)")
+    return save_time_plot(figure, axis, path)
+
+
+def save_time_plot(figure: Any, axis: Any, path: Path) -> Path:
+    """Legend, dated x axis, written to ``path`` and closed: the end of every backtest plot."""
+    import matplotlib.pyplot as plt
+
     axis.legend(loc="lower left", fontsize=8)
     figure.autofmt_xdate()
     figure.tight_layout()

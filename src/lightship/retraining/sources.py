@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol, Sequence
 
 import pandas as pd
 
@@ -74,18 +74,22 @@ class NoFeedback:
         return []
 
 
-def feedback_frame(source: FeedbackSource, since: datetime, until: Optional[datetime] = None) -> pd.DataFrame:
-    """Labelled feedback as a ``text``/``label``/``time``/``feedback_at`` frame (time: when the text was predicted)."""
+def feedback_frame(
+    source: FeedbackSource, since: datetime, until: Optional[datetime] = None,
+    inputs_frame: Callable[[Sequence[str]], pd.DataFrame] = lambda stored: pd.DataFrame({TEXT: list(stored)}),
+) -> pd.DataFrame:
+    """Labelled feedback as the model's input columns plus ``label``/``time``/``feedback_at`` (time: when it was predicted).
+
+    ``inputs_frame`` turns the stored inputs back into columns: the ``data`` source's
+    :meth:`~lightship.data.source.DataSource.inputs_frame` (texts as ``text``, a table's rows as its columns).
+    """
     rows = source.labelled(since=since.timestamp(), until=None if until is None else until.timestamp())
     usable = [row for row in rows if row.get("text")]
-    return pd.DataFrame(
-        {
-            TEXT: [row["text"] for row in usable],
-            LABEL: [row["true_label"] for row in usable],
-            TIME: pd.to_datetime([row["created_at"] for row in usable], unit="s", utc=True),
-            FEEDBACK_AT: pd.to_datetime([row["feedback_at"] for row in usable], unit="s", utc=True),
-        }
-    )
+    frame = inputs_frame([row["text"] for row in usable]).reset_index(drop=True)
+    frame[LABEL] = [row["true_label"] for row in usable]
+    frame[TIME] = pd.to_datetime([row["created_at"] for row in usable], unit="s", utc=True)
+    frame[FEEDBACK_AT] = pd.to_datetime([row["feedback_at"] for row in usable], unit="s", utc=True)
+    return frame
 
 
 def champion_trained_at(registry: Any) -> tuple[Optional[str], Optional[datetime]]:

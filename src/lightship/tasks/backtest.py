@@ -39,6 +39,15 @@ def model_config(cfg: DictConfig) -> DictConfig:
     return model
 
 
+def replay_config(cfg: DictConfig) -> DictConfig:
+    """The config each replayed model trains with: the model shrunk, ``backtest.max_epochs`` epochs, no progress bar."""
+    replay = cfg.copy()
+    replay.model = model_config(cfg)
+    replay.trainer.max_epochs = int(cfg.backtest.max_epochs)
+    replay.trainer.enable_progress_bar = False
+    return replay
+
+
 def change_point(cfg: DictConfig, source: Any) -> Optional[pd.Timestamp]:
     """``backtest.change_point`` when given, else the one the data source knows (the built-in stream)."""
     if cfg.backtest.change_point:
@@ -49,7 +58,7 @@ def change_point(cfg: DictConfig, source: Any) -> Optional[pd.Timestamp]:
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Replay, summarize, write ``backtest.json`` and ``decisions.jsonl`` in the run folder; return the summary."""
     from lightship.retraining.backtest.engine import BacktestSettings, replay_stream
-    from lightship.retraining.backtest.learner import Learner
+    from lightship.retraining.backtest.learner import Learner, check_updatable
     from lightship.retraining.backtest.summary import summarize, write_backtest
     from lightship.retraining.decision import DecisionLog
 
@@ -59,20 +68,14 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     source = instantiate(stream_config(cfg), allowed, seed=cfg.seed)
     stream, _ = source.load()
     policy = instantiate(cfg.retrain, allowed)
-    trainer_cfg = cfg.trainer.copy()
-    trainer_cfg.max_epochs = int(settings.max_epochs)
-    trainer_cfg.enable_progress_bar = False
-    learner = Learner(instantiate(model_config(cfg), allowed), trainer_cfg, cfg.data, cfg.seed, lambda: instantiate(cfg.drift, allowed))
+    replay_cfg = replay_config(cfg)
+    spec = instantiate(replay_cfg.model, allowed)
+    check_updatable(policy, spec, cfg.model.name)
+    learner = Learner(replay_cfg, spec, source, lambda: instantiate(cfg.drift, allowed))
     high_risk = cfg.data.high_risk_label if cfg.data.high_risk_label in set(stream["label"]) else None
-    result = replay_stream(
-        stream,
-        policy,
-        learner,
-        BacktestSettings(settings.window_days, settings.warmup_days, settings.train_window_days, settings.accuracy_floor, settings.min_window_rows),
-        high_risk,
-        DecisionLog(out / DECISIONS_FILE),
-    )
-    summary = summarize(result, change_point(cfg, source), settings.accuracy_floor)
+    windows = BacktestSettings.from_config(settings)
+    result = replay_stream(stream, policy, learner, windows, high_risk, DecisionLog(out / DECISIONS_FILE))
+    summary = summarize(result, change_point(cfg, source), windows)
     path = write_backtest(
         result, summary, out, data=source.description, model=cfg.model.name, drift=cfg.drift.name, high_risk_label=high_risk
     )

@@ -161,6 +161,8 @@ class TransactionsDriftConfig:
     new_category_fraud: float = 0.7
     # Share of the fraud after the change that follows the second pattern (small amounts at high velocity).
     fraud_pattern_shift: float = 0.0
+    # Days after the change before the fraud changes (its share in the new categories, pattern B): traffic moves first.
+    fraud_delay_days: float = 0.0
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
-from lightship.data.splits import LABEL, TEXT, TIME
+from lightship.data.splits import LABEL, TIME
 from lightship.errors import DataError
 from lightship.evaluation.metrics import HIGH_RISK_RECALL, classification_metrics
 from lightship.retraining.backtest.learner import Learner
@@ -36,13 +36,24 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BacktestSettings:
-    """Window length, warm-up, retrain window and accuracy floor (``backtest.*``), in days."""
+    """Window length, warm-up and retrain window (``backtest.*``, in days), and the floors a window is degraded below."""
 
     window_days: float = 7.0
     warmup_days: float = 28.0
     train_window_days: float = 28.0
     accuracy_floor: float = 0.8
     min_window_rows: int = 20
+    high_risk_recall_floor: float = 0.0
+
+    @classmethod
+    def from_config(cls, backtest: Any) -> "BacktestSettings":
+        """From the ``backtest`` config section (the fields of the same names)."""
+        return cls(**{name: backtest[name] for name in cls.__dataclass_fields__})
+
+    def degraded(self, window: dict[str, Any]) -> bool:
+        """A window whose accuracy, or whose high-risk recall (when it had such rows), is below its floor."""
+        recall = window.get(HIGH_RISK_RECALL)
+        return window["accuracy"] < self.accuracy_floor or (recall is not None and recall < self.high_risk_recall_floor)
 
 
 @dataclass
@@ -63,6 +74,28 @@ def window_metrics(model_labels: list[str], true: pd.Series, predicted_ids: np.n
     return {"accuracy": metrics["accuracy"], HIGH_RISK_RECALL: metrics[HIGH_RISK_RECALL] if has_high_risk else None}
 
 
+def score_window(model: Any, rows: pd.DataFrame) -> tuple[list[Any], Any]:
+    """The window's raw inputs and the model's predictions on them (``label_ids``: the bundle's decision rule)."""
+    inputs = model.inputs(rows)
+    return inputs, model.predict(inputs)
+
+
+def new_categories(report: Any, vocabulary: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Per categorical input column, the categories the drift report names as unseen that the model never trained on.
+
+    The report names what its reference sample lacks; a rare category the training split had
+    is not new to the model, so only names outside ``vocabulary`` (the bundle's) count.
+    Most frequent first.
+    """
+    found = {}
+    for name, known in vocabulary.items():
+        result = report.features.get(name)
+        unseen = {c: n for c, n in (result.unseen_categories if result is not None else {}).items() if c not in known}
+        if unseen:
+            found[name] = sorted(unseen, key=lambda c: (-unseen[c], c))
+    return found
+
+
 def replay_stream(
     stream: pd.DataFrame,
     policy: RetrainPolicy,
@@ -71,7 +104,7 @@ def replay_stream(
     high_risk_label: Optional[str],
     decisions: Optional[DecisionLog] = None,
 ) -> BacktestResult:
-    """Run the backtest described in the module docstring; ``stream`` needs text, label and time."""
+    """Run the backtest described in the module docstring; ``stream`` needs the model's inputs (text or columns), label and time."""
     if TIME not in stream.columns:
         raise DataError("the backtest replays data in time order: the data needs a time column (data.time_column for text files)")
     stream = stream.sort_values(TIME, kind="stable").reset_index(drop=True)
@@ -95,13 +128,14 @@ def replay_stream(
         if len(rows) < settings.min_window_rows:
             log.info("Window %s has %d rows < backtest.min_window_rows; skipped", start, len(rows))
             continue
-        texts = rows[TEXT].tolist()
-        predictions = model.predict(texts)
-        record: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(), "rows": len(rows)}
+        inputs, predictions = score_window(model, rows)
+        record: dict[str, Any] = {"window": index, "start": start.isoformat(), "end": end.isoformat(), "rows": len(rows)}
         record.update(window_metrics(model.labels, rows[LABEL], predictions.label_ids, high_risk_label))
-        report = model.detector.compare(model.features(texts, predictions))
+        report = model.detector.compare(model.feature_frame(inputs, predictions))
         record["drifted"] = bool(report.drifted)
         record["drifted_features"] = list(report.drifted_features)
+        record["new_categories"] = new_categories(report, model.vocabulary)
+        record["degraded"] = settings.degraded(record)
         events.append(DriftEvent(end.to_pydatetime(), record["drifted"]))
 
         learner.observe(rows)

@@ -1,95 +1,117 @@
-"""The model a backtest serves: an in-memory PyTorch classifier with its drift detector.
+"""The model a backtest serves: a bundle, read by the same runtime and drift features as production.
 
 A backtest replays weeks of traffic and retrains many times, so it skips what only a
-release needs (ONNX export, parity, MLflow) and keeps what the decisions depend on:
-the same ``fit`` as ``task=train``, the same text features and reference profile as the
-service, and the configured drift detector fitted on that profile.
+release needs (parity, faster graphs, MLflow, gates) and keeps what the decisions depend
+on: the model spec's own ``fit`` and ``export``, the bundle's runtime
+(:func:`lightship.inference.load_runtime`, chosen by the bundle's input kind), the decision
+threshold chosen on validation as the release chooses it, and the reference profile and
+drift features the live monitor reads (:class:`lightship.monitoring.model_features.ModelFeatures`).
+Text, tables and any other input kind go through the same code.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-import numpy as np
 import pandas as pd
+from omegaconf import DictConfig
 
-from lightship.data.splits import TEXT, SplitData
+from lightship.data.splits import SplitData
 from lightship.inference.runtime import Predictions
 
 
 @dataclass
 class LiveModel:
-    """A trained classifier, its text encoder and label set, and a detector fitted on its reference."""
+    """A fitted model, its bundle's runtime and drift features, and a detector fitted on its reference."""
 
-    classifier: Any
-    encoder: Any
-    labels: list[str]
+    spec: Any
+    fit_result: Any
+    data: SplitData
+    runtime: Any
+    features: Any
     detector: Any
     trained_at: datetime
+    folder: Optional[tempfile.TemporaryDirectory] = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, bundle_dir: Path, make_detector: Callable[[], Any], trained_at: datetime) -> "LiveModel":
+        """A bundle as the backtest serves it (no fit result: it can be replayed, not updated in place)."""
+        runtime, features, detector = open_bundle(bundle_dir, make_detector)
+        return cls(None, None, None, runtime, features, detector, trained_at)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.runtime.labels)
 
     @property
     def label_to_id(self) -> dict[str, int]:
         return {name: index for index, name in enumerate(self.labels)}
 
-    def predict(self, texts: Sequence[str], batch_size: int = 128) -> Predictions:
-        """Probabilities, embeddings and token counts, as the ONNX runtime returns them."""
-        import torch
+    @property
+    def vocabulary(self) -> dict[str, set[str]]:
+        """Per input column with a vocabulary (a table's categorical columns), the categories it was trained on."""
+        return {column["name"]: set(column["categories"]) for column in self.runtime.input_spec.get("columns", []) if "categories" in column}
 
-        probabilities, embeddings, tokens, unknown = [], [], [], []
-        unk_id = self.encoder.tokenizer.unk_token_id
-        self.classifier.eval()
-        with torch.no_grad():
-            for start in range(0, len(texts), batch_size):
-                encoded = self.encoder.encode_torch(texts[start : start + batch_size])
-                logits, embedding = self.classifier(encoded["input_ids"], encoded["attention_mask"])
-                mask = encoded["attention_mask"]
-                probabilities.append(torch.softmax(logits, dim=-1).numpy())
-                embeddings.append(embedding.numpy())
-                tokens.append(mask.sum(dim=1).numpy())
-                unknown.append(((encoded["input_ids"] == unk_id) & (mask == 1)).sum(dim=1).numpy())
-        if not probabilities:
-            return Predictions(np.zeros((0, len(self.labels))), np.zeros((0, 0)), np.zeros(0, int), np.zeros(0, int))
-        return Predictions(np.concatenate(probabilities), np.concatenate(embeddings), np.concatenate(tokens), np.concatenate(unknown))
+    def inputs(self, rows: pd.DataFrame) -> list[Any]:
+        """The raw model inputs of ``rows`` (texts, or rows of the bundle's columns), as serving receives them."""
+        from lightship.release.pipeline import split_inputs
 
-    def features(self, texts: Sequence[str], predictions: Predictions) -> pd.DataFrame:
-        """The monitored feature table of ``texts`` (what the live monitor computes)."""
-        from lightship.monitoring.text_features import (
-            TextFeatureExtractor,
-            prediction_columns,
-        )
+        return split_inputs(self.runtime, rows)
 
-        extractor = TextFeatureExtractor.from_profile(self.detector.profile)
-        return extractor.features(**prediction_columns(predictions, texts), id2label=self.labels)
+    def predict(self, inputs: Sequence[Any]) -> Predictions:
+        """The runtime's predictions, with the bundle's decision rule (``label_ids`` apply its threshold)."""
+        return self.runtime.predict(inputs)
 
-    def refit_detector(self, held_out_texts: Sequence[str], make_detector: Callable[[], Any], seed: int) -> None:
-        """Profile the model's own outputs on held-out texts and fit a fresh detector on it."""
-        from lightship.monitoring.text_features import (
-            reference_profile_from_predictions,
-        )
+    def feature_frame(self, inputs: Sequence[Any], predictions: Predictions) -> pd.DataFrame:
+        """The monitored features of ``inputs`` (what the live monitor computes)."""
+        return self.features.frame(predictions, inputs)
 
-        profile = reference_profile_from_predictions(self.predict(held_out_texts), held_out_texts, self.labels, seed=seed)
-        self.detector = make_detector().fit(profile)
+    def republish(self, cfg: DictConfig, held_out: pd.DataFrame, make_detector: Callable[[], Any]) -> None:
+        """After an in-place update: export again, re-choose the threshold and the reference on ``held_out`` rows."""
+        data = replace(self.data, val=held_out, test=held_out)
+        self.runtime, self.features, self.detector = publish(cfg, self.spec, self.fit_result, data, Path(self.folder.name), make_detector)
 
 
-def train_live_model(
-    data: SplitData,
-    spec: Any,
-    trainer_cfg: Any,
-    data_cfg: Any,
-    seed: int,
-    trained_at: datetime,
-    make_detector: Callable[[], Any],
-) -> tuple[LiveModel, float]:
-    """Fit on ``data`` with ``task=train``'s ``fit``; return the model and the training seconds."""
-    from lightship.training.fit import fit
+def publish(cfg: DictConfig, spec: Any, fit_result: Any, data: SplitData, folder: Path, make_detector: Callable[[], Any]) -> tuple[Any, Any, Any]:
+    """Bundle, runtime, calibration, decision rule and reference profile of a fitted model, as the release makes them.
 
+    Returns the runtime, its drift features and a detector fitted on its reference profile.
+    """
+    from lightship.bundle import start_bundle
+    from lightship.inference import load_runtime
+    from lightship.release.pipeline import calibrate_bundle, choose_decision_rule, write_reference_profile
+
+    high_risk = cfg.data.high_risk_label if cfg.data.high_risk_label in data.labels else None
+    bundle = start_bundle(folder, labels=data.labels, high_risk_label=high_risk, model={"name": cfg.model.name, "spec": cfg.model._target_},
+                          config_yaml="", **spec.bundle_fields(fit_result, data))
+    spec.export(fit_result, data, bundle, cfg.export)
+    runtime = load_runtime(bundle)
+    calibrate_bundle(cfg.calibration, runtime, data, bundle)
+    choose_decision_rule(cfg.metrics, runtime, data, high_risk, bundle)
+    bundle.update(reference_profile=write_reference_profile(cfg, runtime, data, bundle))
+    return open_bundle(bundle.path, make_detector)
+
+
+def open_bundle(bundle_dir: Path, make_detector: Callable[[], Any]) -> tuple[Any, Any, Any]:
+    """The bundle's runtime (its calibration and threshold read from the manifest, as serving reads them), drift features and detector."""
+    from lightship.inference import load_runtime
+    from lightship.monitoring.model_features import ModelFeatures
+
+    runtime = load_runtime(bundle_dir)
+    features = ModelFeatures.from_bundle(bundle_dir, runtime.labels)
+    return runtime, features, make_detector().fit(features.profile)
+
+
+def train_live_model(cfg: DictConfig, spec: Any, data: SplitData, trained_at: datetime, make_detector: Callable[[], Any]) -> tuple[LiveModel, float]:
+    """Fit on ``data`` with the spec's ``fit`` (``task=train``'s), publish it; return the model and the training seconds."""
+    from lightship.models.protocol import FitContext
+
+    folder = tempfile.TemporaryDirectory(prefix="lightship-backtest-")
     with tempfile.TemporaryDirectory() as scratch:
-        result = fit(spec, data, trainer_cfg, data_cfg, seed, Path(scratch), [])
-    model = LiveModel(result.classifier, result.encoder, list(data.labels), None, trained_at)
-    held_out = data.val if len(data.val) else data.test
-    model.refit_detector(held_out[TEXT].tolist(), make_detector, seed)
-    return model, result.train_seconds
+        fit_result = spec.fit(data, FitContext(cfg.trainer, cfg.data, cfg.seed, Path(scratch)))
+    runtime, features, detector = publish(cfg, spec, fit_result, data, Path(folder.name), make_detector)
+    return LiveModel(spec, fit_result, data, runtime, features, detector, trained_at, folder), fit_result.train_seconds

@@ -9,19 +9,21 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from lightship.retraining.backtest.engine import BacktestResult
+from lightship.retraining.backtest.engine import BacktestResult, BacktestSettings
 
 BACKTEST_FILE = "backtest.json"
 
 
-def summarize(result: BacktestResult, change_point: Optional[datetime], accuracy_floor: float) -> dict[str, Any]:
+def summarize(result: BacktestResult, change_point: Optional[datetime], settings: BacktestSettings) -> dict[str, Any]:
     """Mean, post-change and worst accuracy, windows below the floor, retrains and training seconds.
 
     ``retrains`` counts every window after which the model changed (a full retrain or an
     online update; ``full_retrains`` and ``updates`` split it). ``post_drift_accuracy`` averages the windows that start at or after the stream's first
     change point (None when it is unknown). ``train_seconds`` counts the retrains and
     updates during the replay; the warm-up model every policy starts from is reported apart.
+    The alarm's lead over the damage is in :func:`alarm_lead`.
     """
+    accuracy_floor = settings.accuracy_floor
     accuracies = [window["accuracy"] for window in result.windows]
     after = [w["accuracy"] for w in result.windows if change_point is not None and pd.Timestamp(w["start"]) >= pd.Timestamp(change_point)]
     return {
@@ -29,6 +31,7 @@ def summarize(result: BacktestResult, change_point: Optional[datetime], accuracy
         "post_drift_accuracy": _mean(after),
         "worst_accuracy": min(accuracies) if accuracies else None,
         "windows_below_floor": sum(accuracy < accuracy_floor for accuracy in accuracies),
+        "degraded_windows": sum(bool(window.get("degraded")) for window in result.windows),
         "accuracy_floor": accuracy_floor,
         "retrains": sum(window["retrained"] for window in result.windows),
         "full_retrains": sum(window["action"] == "retrain" for window in result.windows),
@@ -38,6 +41,27 @@ def summarize(result: BacktestResult, change_point: Optional[datetime], accuracy
         "warmup_train_seconds": round(result.warmup_train_seconds, 3),
         "windows": len(result.windows),
         "change_point": None if change_point is None else pd.Timestamp(change_point).isoformat(),
+        "high_risk_recall_floor": settings.high_risk_recall_floor,
+        **alarm_lead(result.windows, settings.window_days),
+    }
+
+
+def alarm_lead(windows: list[dict[str, Any]], window_days: float) -> dict[str, Any]:
+    """How long before the damage the drift report said something new had arrived.
+
+    ``first_alarm_window``: the first window whose drift report names a category the model
+    never trained on (``new_categories``); ``first_degraded_window``: the first window below a floor
+    (``degraded``); ``alarm_lead_windows``: their difference (positive: the alarm came first),
+    also in days. Indices are the windows' ``window`` numbers; None when it never happened.
+    """
+    alarm = next((w["window"] for w in windows if w.get("new_categories")), None)
+    degraded = next((w["window"] for w in windows if w.get("degraded")), None)
+    lead = None if alarm is None or degraded is None else degraded - alarm
+    return {
+        "first_alarm_window": alarm,
+        "first_degraded_window": degraded,
+        "alarm_lead_windows": lead,
+        "alarm_lead_days": None if lead is None else lead * window_days,
     }
 
 

@@ -37,6 +37,9 @@ class OnlinePolicy:
         ('update', 50)
     """
 
+    # Its decisions update the model in place (the backtest checks the model family can).
+    updates_in_place = True
+
     def __init__(
         self,
         name: str = "online",
