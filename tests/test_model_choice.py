@@ -93,3 +93,20 @@ def test_model_choice_on_a_small_file_ends_with_a_recommendation(tmp_path: Path)
 def test_model_choice_with_the_pretrained_model(tmp_path: Path) -> None:
     sweep_dir = run_model_choice(tmp_path, "choice.latency_budget_ms=1000")
     check_board(sweep_dir, {"tfidf_linear", "tiny_bert", "minilm"})
+
+
+def test_a_failed_job_keeps_the_leaderboard_and_the_recommendation(tmp_path: Path) -> None:
+    """Hydra re-raises a job's error at the end of the sweep; the board and the recommendation are written before."""
+    path = small_file(tmp_path)
+    command = [
+        sys.executable, "-m", "lightship", "-m", "experiment=model_choice", "model=tfidf_linear", "data=text_file",
+        f"data.path={path}", "data.text_column=body", "data.label_column=queue,no_such_column", f"tracking.uri={sqlite_uri(tmp_path)}",
+    ]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert done.returncode != 0
+    sweep_dir = next((tmp_path / "multirun").glob("*/*"))
+    board = pd.read_csv(sweep_dir / "leaderboard.csv").set_index("job")
+    assert list(board["status"].fillna("ok")) == ["ok", "failed"]
+    assert "no_such_column" in board.loc[1, "error"] and board.loc[0, "macro_f1"] > 0.5
+    choice = json.loads((sweep_dir / "recommendation.json").read_text())
+    assert choice["model"] == "tfidf_linear"

@@ -76,7 +76,14 @@ def check_command_line(argv: Sequence[str]) -> Optional[str]:
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=CONFIG_NAME)
 def app(cfg: DictConfig) -> Any:
-    """Run the task the config names; a ``LightshipError`` exits with status 2 and its message."""
+    """Run the task the config names; a ``LightshipError`` exits with status 2 and its message.
+
+    Inside a multirun the error is re-raised instead: Hydra marks the job failed, runs the
+    other jobs and the sweep callbacks record the failure in the leaderboard.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
     from lightship.config.validation import validate_composed
     from lightship.tasks import run_task
 
@@ -84,13 +91,22 @@ def app(cfg: DictConfig) -> Any:
         validate_composed(cfg)
         return run_task(cfg)
     except LightshipError as exc:
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            _print_error(str(exc))
+            raise
         _fail(str(exc))
 
 
-def _fail(message: str) -> None:
+def _print_error(message: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]lightship:[/] {message}", highlight=False)
+    # escape: messages quote values such as "[local, ray]", which rich would otherwise read as markup and drop.
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]lightship:[/] {escape(message)}", highlight=False)
+
+
+def _fail(message: str) -> None:
+    _print_error(message)
     raise SystemExit(2)
 
 

@@ -83,22 +83,38 @@ def recommend(rows: Sequence[dict[str, Any]], latency_budget_ms: Optional[float]
 
 
 class ModelChoiceCallback(Callback):
-    """When a multirun ends: the recommendation line (printed, and in ``recommendation.json`` and ``leaderboard.md``)."""
+    """After every job and when a multirun ends: the recommendation (``recommendation.json`` and the end of
+    ``leaderboard.md``), printed at the end. Written per job too, so a job that fails (Hydra then
+    stops before ``on_multirun_end``) leaves the recommendation among the models that worked."""
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        from lightship.sweeps.leaderboard import in_multirun, record_failed_job
+
+        if in_multirun(config):
+            record_failed_job(config, job_return)
+            self._write(config)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from rich.console import Console
 
-        from lightship.sweeps.leaderboard import LEADERBOARD_MD, collect_rows
+        result = self._write(config)
+        if result is not None:
+            Console(stderr=True).print(f"[bold]{result.line()}[/bold]")
+
+    @staticmethod
+    def _write(config: DictConfig) -> Optional[Recommendation]:
+        from lightship.sweeps.leaderboard import LEADERBOARD_MD, collect_rows, write_text_atomically
 
         sweep_dir = Path(config.hydra.sweep.dir)
         rows = collect_rows(sweep_dir)
-        if not rows:
-            log.warning("model choice: no job wrote a leaderboard row under %s; nothing to recommend", sweep_dir)
-            return
+        if not any(isinstance(row.get(SCORE), (int, float)) for row in rows):
+            log.warning("model choice: no job under %s has finished with a score yet; nothing to recommend", sweep_dir)
+            return None
         choice = config.choice
         result = recommend(rows, choice.latency_budget_ms, choice.margin, choice.scarce_rows)
-        (sweep_dir / RECOMMENDATION_FILE).write_text(json.dumps(asdict(result), indent=2))
+        write_text_atomically(sweep_dir / RECOMMENDATION_FILE, json.dumps(asdict(result), indent=2))
         board = sweep_dir / LEADERBOARD_MD
         if board.is_file():
-            board.write_text(board.read_text() + f"\n{result.line()}\n")
-        Console(stderr=True).print(f"[bold]{result.line()}[/bold]")
+            text = board.read_text().split("\nRecommended: ")[0].rstrip("\n")
+            write_text_atomically(board, f"{text}\n\n{result.line()}\n")
+        return result
