@@ -3,7 +3,8 @@
 For each window, in this order:
 
 1. the model in service predicts the window (labels still hidden) -> accuracy and the
-   secondary metric (recall of the high-risk class);
+   secondary metric (recall of the high-risk class), beside their label-free estimates from
+   the calibrated probabilities (:mod:`lightship.monitoring.estimation`);
 2. the drift detector compares the model's outputs on the window with its reference;
 3. the labels are revealed, and the policy decides on the state (model age, drift
    events and labelled rows since the model was trained, labels it does not know);
@@ -26,6 +27,7 @@ import pandas as pd
 from lightship.data.splits import LABEL, TIME
 from lightship.errors import DataError
 from lightship.evaluation.metrics import HIGH_RISK_RECALL, classification_metrics
+from lightship.monitoring.estimation import estimate_performance, high_risk_index
 from lightship.retraining.backtest.learner import Learner
 from lightship.retraining.decision import Action, Decision, DecisionLog
 from lightship.retraining.policies.base import RetrainPolicy
@@ -131,6 +133,7 @@ def replay_stream(
         inputs, predictions = score_window(model, rows)
         record: dict[str, Any] = {"window": index, "start": start.isoformat(), "end": end.isoformat(), "rows": len(rows)}
         record.update(window_metrics(model.labels, rows[LABEL], predictions.label_ids, high_risk_label))
+        record.update(estimate_performance(predictions.probabilities, predictions.label_ids, high_risk_index(model.labels, high_risk_label)).to_dict())
         report = model.detector.compare(model.feature_frame(inputs, predictions))
         record["drifted"] = bool(report.drifted)
         record["drifted_features"] = list(report.drifted_features)

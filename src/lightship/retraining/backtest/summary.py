@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import pandas as pd
 
+from lightship.monitoring.estimation import ESTIMATED_ACCURACY
 from lightship.retraining.backtest.engine import BacktestResult, BacktestSettings
 
 BACKTEST_FILE = "backtest.json"
@@ -21,6 +22,8 @@ def summarize(result: BacktestResult, change_point: Optional[datetime], settings
     online update; ``full_retrains`` and ``updates`` split it). ``post_drift_accuracy`` averages the windows that start at or after the stream's first
     change point (None when it is unknown). ``train_seconds`` counts the retrains and
     updates during the replay; the warm-up model every policy starts from is reported apart.
+    ``estimation_mae`` is the mean absolute gap between each window's realised accuracy and its
+    label-free estimate (``estimated_accuracy``, :mod:`lightship.monitoring.estimation`).
     The alarm's lead over the damage is in :func:`alarm_lead`.
     """
     accuracy_floor = settings.accuracy_floor
@@ -30,6 +33,8 @@ def summarize(result: BacktestResult, change_point: Optional[datetime], settings
         "mean_accuracy": _mean(accuracies),
         "post_drift_accuracy": _mean(after),
         "worst_accuracy": min(accuracies) if accuracies else None,
+        "mean_estimated_accuracy": _mean([w[ESTIMATED_ACCURACY] for w in result.windows if w.get(ESTIMATED_ACCURACY) is not None]),
+        "estimation_mae": _mean([abs(w["accuracy"] - w[ESTIMATED_ACCURACY]) for w in result.windows if w.get(ESTIMATED_ACCURACY) is not None]),
         "windows_below_floor": sum(accuracy < accuracy_floor for accuracy in accuracies),
         "degraded_windows": sum(bool(window.get("degraded")) for window in result.windows),
         "accuracy_floor": accuracy_floor,
