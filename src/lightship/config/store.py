@@ -2,6 +2,7 @@
 
 from hydra.core.config_store import ConfigStore
 
+from lightship.config.resolvers import register_resolvers
 from lightship.config.root import LightshipConfig
 from lightship.config.schemas import data, drift, image_data, image_model, model, retrain, serve, stream, task, tracking, trainer
 
@@ -14,6 +15,7 @@ def register_schemas() -> None:
     global _registered
     if _registered:
         return
+    register_resolvers()
     store = ConfigStore.instance()
     store.store(name="base_config", node=LightshipConfig)
     for module in _GROUP_MODULES:

@@ -201,6 +201,7 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
     from lightship.tracking.runs import RunRecorder, flatten
     from lightship.tracking.uri import resolve_tracking_uri
     from lightship.training.fit import resolve_resume
+    from lightship.training.ranks import global_rank, is_global_zero
 
     allowed = list(cfg.allowed_targets)
     resume_from = resolve_resume(cfg.resume) if cfg.resume else None
@@ -209,6 +210,9 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
     high_risk = cfg.data.high_risk_label if cfg.data.high_risk_label in data.labels else None
     log.info("Data %s: %s; labels %s", data.source, data.report, data.labels)
 
+    if not is_global_zero():  # a DDP worker: it trains its shard; rank zero exports, records and registers
+        spec.fit(data, FitContext(cfg.trainer, cfg.data, cfg.seed, out / "checkpoints", [], resume_from, []))
+        return {"rank": global_rank(), "output_dir": str(out)}
     uri = resolve_tracking_uri(cfg.tracking.uri)
     recorder = RunRecorder(uri, cfg.tracking.experiment_name)
     run_id = recorder.start(run_name=f"{cfg.model.name}-{out.name}", tags={"lightship.task": task, "lightship.output_dir": str(out)})
@@ -238,6 +242,7 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
             lineage=lineage(data.fingerprint, data.source),
             data_report=data.report,
             training={"seconds": round(fit_result.train_seconds, 3), "epochs": fit_result.epochs, "best_val_macro_f1": fit_result.best_score},
+            world_size=getattr(fit_result, "world_size", 1),
             mlflow={"tracking_uri": uri, "run_id": run_id},
             onnx_bytes=bundle.onnx_path.stat().st_size,
             reference_profile=profile_file,

@@ -22,6 +22,8 @@ from typing import Iterator, Sequence
 import numpy as np
 from torch.utils.data import Sampler
 
+from lightship.training.reproducibility import Shard
+
 POOL_BATCHES = 50
 
 
@@ -31,11 +33,12 @@ class LengthBucketBatchSampler(Sampler[list[int]]):
     ``shuffle=False`` (validation, test) sorts the whole split by length once.
     """
 
-    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int, shuffle: bool = True) -> None:
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int, shuffle: bool = True, shard: Shard = Shard()) -> None:
         self.lengths = np.asarray(lengths)
         self.batch_size = batch_size
         self.seed = seed
         self.shuffle = shuffle
+        self.shard = shard  # under DDP: this rank's batches of the epoch's draw
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -56,7 +59,7 @@ class LengthBucketBatchSampler(Sampler[list[int]]):
         return [batches[i] for i in rng.permutation(len(batches))]
 
     def __iter__(self) -> Iterator[list[int]]:
-        return iter(self._batches())
+        return iter(self.shard.take(self._batches()))
 
     def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
+        return self.shard.size(-(-len(self.lengths) // self.batch_size))

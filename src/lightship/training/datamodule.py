@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from lightship.data.splits import LABEL, TEXT, SplitData
 from lightship.models.text_encoding import TextEncoder
 from lightship.training.batching import LengthBucketBatchSampler
-from lightship.training.reproducibility import EpochShuffleSampler
+from lightship.training.reproducibility import EpochShuffleSampler, Shard
 
 
 class TextCollator:
@@ -49,11 +49,12 @@ class TextDataModule(pl.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         rows = self._rows(split)
+        shard = Shard.of(self.trainer) if shuffle else Shard()  # training is sharded across DDP ranks, evaluation is not
         if self.bucket_by_length:
             lengths = [len(ids) for ids in self.encoder.ids([text for text, _ in rows])]
-            batches = LengthBucketBatchSampler(lengths, self.batch_size, self.seed, shuffle=shuffle)
+            batches = LengthBucketBatchSampler(lengths, self.batch_size, self.seed, shuffle=shuffle, shard=shard)
             return DataLoader(rows, batch_sampler=batches, collate_fn=self.collate, num_workers=self.num_workers)
-        sampler = EpochShuffleSampler(len(rows), self.seed) if shuffle else None
+        sampler = EpochShuffleSampler(len(rows), self.seed, shard) if shuffle else None
         return DataLoader(rows, batch_size=self.batch_size, sampler=sampler, collate_fn=self.collate, num_workers=self.num_workers)
 
     def train_dataloader(self) -> DataLoader:

@@ -45,6 +45,8 @@ class FitResult:
     best_checkpoint: Optional[str]
     best_score: Optional[float]
     epochs: int
+    # Processes that trained (trainer.world_size: devices x nodes under DDP).
+    world_size: int = 1
 
 
 def build_trainer(trainer_cfg: DictConfig, checkpoint_dir: Path, loggers: list[Any], seed: int, extra_callbacks: Sequence[Any] = ()) -> Any:
@@ -84,6 +86,9 @@ def build_trainer(trainer_cfg: DictConfig, checkpoint_dir: Path, loggers: list[A
         enable_progress_bar=trainer_cfg.enable_progress_bar,
         log_every_n_steps=trainer_cfg.log_every_n_steps,
         num_sanity_val_steps=0,
+        # The loaders shard their own training draw across DDP ranks (reproducibility.Shard) and evaluate every
+        # rank on the whole validation split, so Lightning must not swap their samplers for DistributedSampler.
+        use_distributed_sampler=False,
         callbacks=callbacks,
         logger=loggers or False,
         enable_model_summary=False,
@@ -148,7 +153,8 @@ def fit(
     datamodule = TextDataModule(data, encoder, data_cfg.batch_size, data_cfg.num_workers, seed, data_cfg.bucket_by_length)
     trainer = build_trainer(trainer_cfg, checkpoint_dir, loggers, seed, extra_callbacks)
     outcome = train_best(trainer, module, datamodule, resume_from)
-    return FitResult(classifier, tokenizer, encoder, outcome.train_seconds, outcome.best_checkpoint, outcome.best_score, outcome.epochs)
+    return FitResult(classifier, tokenizer, encoder, outcome.train_seconds, outcome.best_checkpoint, outcome.best_score, outcome.epochs,
+                     outcome.world_size)
 
 
 @dataclass
@@ -157,6 +163,7 @@ class TrainOutcome:
     best_checkpoint: Optional[str]
     best_score: Optional[float]
     epochs: int
+    world_size: int = 1
 
 
 def train_best(trainer: Any, module: Any, datamodule: Any, resume_from: Optional[Path] = None) -> TrainOutcome:
@@ -174,4 +181,4 @@ def train_best(trainer: Any, module: Any, datamodule: Any, resume_from: Optional
         log.info("Best checkpoint %s (%s=%.4f)", best_path, MONITOR, float(checkpoint.best_model_score))
     module.eval()
     best_score = float(checkpoint.best_model_score) if best_path and checkpoint.best_model_score is not None else None
-    return TrainOutcome(train_seconds, best_path or None, best_score, trainer.current_epoch)
+    return TrainOutcome(train_seconds, best_path or None, best_score, trainer.current_epoch, int(trainer.world_size))

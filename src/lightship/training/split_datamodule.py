@@ -13,7 +13,7 @@ import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
 from lightship.data.splits import SplitData
-from lightship.training.reproducibility import EpochShuffleSampler
+from lightship.training.reproducibility import EpochShuffleSampler, Shard
 
 
 class SplitDataModule(pl.LightningDataModule):
@@ -31,7 +31,7 @@ class SplitDataModule(pl.LightningDataModule):
 
     def _loader(self, frame: Any, shuffle: bool) -> DataLoader:
         rows = self.rows(frame)
-        sampler = EpochShuffleSampler(len(rows), self.seed) if shuffle else None
+        sampler = EpochShuffleSampler(len(rows), self.seed, Shard.of(self.trainer)) if shuffle else None  # DDP: this rank's share
         return DataLoader(rows, batch_size=self.batch_size, sampler=sampler, collate_fn=type(self).collate)
 
     def train_dataloader(self) -> DataLoader:
