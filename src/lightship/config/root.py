@@ -126,6 +126,9 @@ class BacktestConfig:
     model: dict[str, Any] = field(
         default_factory=lambda: {"hidden_size": 64, "num_layers": 1, "num_heads": 2, "intermediate_size": 128, "max_length": 48, "vocab_size": 2000, "lr": 3e-3}
     )
+    # Each replayed model is exported to ONNX and served by its runtime. The TorchScript tracer takes seconds where
+    # dynamo takes about a minute per export on 2 cores; a release checks parity for either.
+    exporter: Exporter = Exporter.torchscript
     # A window whose accuracy is below this counts as "below the floor".
     accuracy_floor: float = 0.8
     # A window whose high-risk recall is below this is degraded too (0: only accuracy decides).

@@ -40,9 +40,10 @@ def model_config(cfg: DictConfig) -> DictConfig:
 
 
 def replay_config(cfg: DictConfig) -> DictConfig:
-    """The config each replayed model trains with: the model shrunk, ``backtest.max_epochs`` epochs, no progress bar."""
+    """The config each replayed model trains with: the model shrunk, ``backtest.max_epochs`` epochs, ``backtest.exporter``, no progress bar."""
     replay = cfg.copy()
     replay.model = model_config(cfg)
+    replay.export.exporter = cfg.backtest.exporter
     replay.trainer.max_epochs = int(cfg.backtest.max_epochs)
     replay.trainer.enable_progress_bar = False
     return replay
