@@ -109,3 +109,30 @@ def test_tiny_bert_defaults_choose_length_from_data() -> None:
 
     cfg = compose_config([])
     assert cfg.model.max_length is None and cfg.model.max_length_cap == 256 and 0 < cfg.model.truncation_head_fraction < 1
+
+
+def test_max_pooling_ignores_padding_and_exports(tmp_path) -> None:
+    """The head's max over tokens never picks a padded position; the graph gives what PyTorch gives."""
+    import onnxruntime as ort
+    import torch
+
+    from lightship.config.root import ExportConfig
+    from lightship.export.onnx_export import export_onnx
+    from lightship.models.classifier import max_pool
+    from lightship.models.custom_bert import CustomBertSpec
+
+    hidden = torch.tensor([[[1.0, -5.0], [3.0, -1.0], [9.0, 9.0]]])
+    assert max_pool(hidden, torch.tensor([[1, 1, 0]])).tolist() == [[3.0, -1.0]]
+
+    texts = ["the film was great fun", "dull and far too long", "great", "a long dull film"]
+    spec = CustomBertSpec(name="tiny_bert", max_length=16, vocab_size=200, hidden_size=16, num_layers=1, num_heads=2,
+                          intermediate_size=32, max_pooling=True)
+    tokenizer = spec.build_tokenizer(texts)
+    classifier = spec.build_classifier(["fresh", "rotten"], tokenizer).eval()
+    assert classifier.head.in_features == 32
+    batch = tokenizer(texts, padding=True, return_tensors="pt")
+    path = export_onnx(classifier, tokenizer, texts, tmp_path / "model.onnx", 16, ExportConfig.opset, ExportConfig.exporter.value)
+    logits = ort.InferenceSession(str(path)).run(["logits"], {k: batch[k].numpy() for k in ("input_ids", "attention_mask")})[0]
+    with torch.no_grad():
+        expected = classifier(batch["input_ids"], batch["attention_mask"])[0].numpy()
+    np.testing.assert_allclose(logits, expected, atol=1e-5)
