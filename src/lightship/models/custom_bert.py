@@ -74,6 +74,7 @@ class CustomBertSpec(ModelSpec):
         intermediate_size: int = 256,
         dropout: float = 0.1,
         tokenizer_min_frequency: int = 2,
+        max_pooling: bool = False,
         **common: Any,
     ) -> None:
         super().__init__(**common)
@@ -84,6 +85,7 @@ class CustomBertSpec(ModelSpec):
         self.intermediate_size = intermediate_size
         self.dropout = dropout
         self.tokenizer_min_frequency = tokenizer_min_frequency
+        self.max_pooling = max_pooling
 
     def build_tokenizer(self, train_texts: Sequence[str]) -> "PreTrainedTokenizerBase":
         return train_wordpiece(train_texts, self.vocab_size, self.tokenizer_min_frequency)
@@ -108,4 +110,4 @@ class CustomBertSpec(ModelSpec):
             label2id={label: index for index, label in enumerate(labels)},
         )
         config._attn_implementation = "eager"
-        return MeanPoolClassifier(BertModel(config, add_pooling_layer=False), self.hidden_size, len(labels), self.dropout)
+        return MeanPoolClassifier(BertModel(config, add_pooling_layer=False), self.hidden_size, len(labels), self.dropout, self.max_pooling)

@@ -58,6 +58,8 @@ class CustomBertConfig(ModelConfig):
     intermediate_size: int = 256
     dropout: float = 0.1
     tokenizer_min_frequency: int = 2
+    # The head reads the per-feature maximum over the tokens beside their mean.
+    max_pooling: bool = False
 
 
 @dataclass
