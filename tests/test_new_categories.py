@@ -60,7 +60,7 @@ def test_the_drift_triggered_retrain_recovers(backtest: dict) -> None:
     windows = backtest["windows"]
     retrain = next(w["window"] for w in windows if w["action"] == "retrain")
     assert retrain >= backtest["summary"]["first_degraded_window"]
-    assert "drifted window" in windows[retrain]["reason"] or "drift" in windows[retrain]["reason"]
+    assert "consecutive drifted windows" in windows[retrain]["reason"]
     after = [w["high_risk_recall"] for w in windows[retrain + 1 :]]
     assert after and min(after) >= backtest["summary"]["high_risk_recall_floor"], after
     assert not any(w["degraded"] for w in windows[retrain + 1 :])
