@@ -128,7 +128,7 @@ def validate_composed(cfg: DictConfig) -> None:
     check_shares(cfg)
 
 
-_SHARES = ("metrics.alert_rate", "metrics.precision_target")
+_SHARES = ("metrics.alert_rate", "metrics.precision_target", "serve.shadow.fraction", "retrain.shadow_alpha")
 
 
 def check_shares(cfg: DictConfig) -> None:

@@ -191,10 +191,11 @@ def faster_graphs(cfg: DictConfig, spec: Any, fit_result: Any, data: SplitData, 
     return runtime, fields
 
 
-def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: str = "train") -> dict[str, Any]:
+def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: str = "train", shadow: bool = False) -> dict[str, Any]:
     """Fit, export, verify, record and (when the gates pass) promote, on already prepared splits. Returns a summary.
 
     ``out``: the run folder (default: the Hydra run's, see :func:`lightship.config.paths.output_dir`).
+    ``shadow``: a version that passes goes under the challenger alias instead (``task=retrain retrain.shadow=true``).
     """
     from lightship.config.paths import output_dir
     from lightship.lineage import lineage
@@ -265,7 +266,7 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
         }
         if cfg.tracking.register:
             int8_tags = Int8Decision(**graph_fields["int8"]).tags() if "int8" in graph_fields else {}
-            summary.update(register_and_gate(cfg, uri, source, run_id, metrics, data, high_risk, int8_tags))
+            summary.update(register_and_gate(cfg, uri, source, run_id, metrics, data, high_risk, int8_tags, shadow))
     except BaseException:
         recorder.finish("FAILED")
         raise
@@ -316,9 +317,13 @@ def leaderboard_row(summary: dict[str, Any]) -> dict[str, Any]:
 
 def register_and_gate(
     cfg: DictConfig, uri: str, source: str, run_id: str, metrics: dict[str, float], data: SplitData, high_risk: Optional[str],
-    extra_tags: Optional[dict[str, str]] = None,
+    extra_tags: Optional[dict[str, str]] = None, shadow: bool = False,
 ) -> dict[str, Any]:
-    """Register the bundle as a new version; move the alias only when every gate passes."""
+    """Register the bundle as a new version; move the alias only when every gate passes.
+
+    ``shadow``: a version that passes goes under ``tracking.challenger_alias`` when there is a champion to
+    compare it with on live traffic (:mod:`lightship.promotion.live_evidence` decides later).
+    """
     from lightship.promotion.gates import evaluate_gates
     from lightship.tracking.registry import Registry
 
@@ -327,15 +332,17 @@ def register_and_gate(
         champion, note, champion_version = champion_metrics(registry, data, high_risk, cfg.metrics)
         decision = evaluate_gates(metrics, data.labels, cfg.gates, champion, note)
         tags = {"lightship.data_fingerprint": data.fingerprint, **(extra_tags or {})}
-        version = registry.publish(source, run_id, tags, promote=decision.passed, reason=decision.summary())
+        challenger_alias = str(cfg.tracking.challenger_alias) if shadow and champion_version is not None else None
+        version = registry.publish(source, run_id, tags, promote=decision.passed, reason=decision.summary(), challenger_alias=challenger_alias)
     if decision.passed:
-        log.info("Version %s of %s is now @%s", version, cfg.tracking.model_name, cfg.tracking.champion_alias)
+        log.info("Version %s of %s is now @%s", version, cfg.tracking.model_name, challenger_alias or cfg.tracking.champion_alias)
     else:
         log.warning("Version %s kept but not promoted: %s", version, decision.summary())
     return {
         "model_name": cfg.tracking.model_name,
         "version": version,
-        "promoted": decision.passed,
+        "promoted": decision.passed and challenger_alias is None,
+        "challenger_alias": challenger_alias if decision.passed else None,
         "gates": decision.checks,
         "gate_reasons": decision.reasons,
         "champion_before": champion_version,
@@ -356,7 +363,8 @@ def report_summary(summary: dict[str, Any]) -> None:
     parity = summary["parity"]
     table.add_row("parity max|diff| logits", f"{parity['max_abs_diff_logits']:.2e}")
     if "version" in summary:
-        verdict = "champion" if summary["promoted"] else "not promoted: " + "; ".join(summary["gate_reasons"])
+        verdict = ("champion" if summary["promoted"] else f"challenger (@{summary['challenger_alias']}, judged on live evidence)"
+                   if summary.get("challenger_alias") else "not promoted: " + "; ".join(summary["gate_reasons"]))
         table.add_row(f"{summary['model_name']} v{summary['version']}", verdict)
     table.add_row("bundle", summary["bundle"])
     Console(stderr=True).print(table)

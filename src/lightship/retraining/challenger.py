@@ -3,7 +3,8 @@
 The challenger comes from the same composed config; only the data changes, to the fresh
 window, split by time like any other data (the newest rows are the holdout). The release
 pipeline (:mod:`lightship.release.pipeline`, as ``task=train`` runs it) then fits, exports, checks parity, registers, evaluates champion and challenger on that
-same holdout and moves the alias only when every gate passes. Anything that raises before
+same holdout and moves the alias only when every gate passes (with ``retrain.shadow=true``, the challenger alias:
+the version then serves in shadow until :mod:`lightship.promotion.live_evidence` decides). Anything that raises before
 registration leaves the registry as it was.
 """
 
@@ -31,4 +32,4 @@ def train_challenger(cfg: DictConfig, fresh: pd.DataFrame) -> dict[str, Any]:
         source=SOURCE,
         min_rows_per_class=cfg.data.min_rows_per_class,
     )
-    return release(cfg, data)
+    return release(cfg, data, shadow=bool(cfg.retrain.shadow))

@@ -58,7 +58,10 @@ class DecisionLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def append(self, decision: Decision, **outcome: Any) -> dict[str, Any]:
-        record = {**decision.to_dict(), **outcome}
+        return self.write({**decision.to_dict(), **outcome})
+
+    def write(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Append one record as is (decisions of other kinds: the live-evidence verdicts)."""
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=str) + "\n")
         return record

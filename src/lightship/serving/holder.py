@@ -65,7 +65,7 @@ class LoadedModel:
 
 @dataclass
 class SwapOutcome:
-    outcome: str  # "unchanged", "swapped" or "failed"
+    outcome: str  # "unchanged", "swapped", "failed" or "released" (alias removed, release_when_unset)
     version: Optional[str]
     reason: str = ""
 
@@ -94,10 +94,17 @@ class ModelHolder:
         smoke_texts: Sequence[str],
         on_change: Callable[[LoadedModel], None] = lambda model: None,
         on_outcome: Callable[[SwapOutcome], None] = lambda outcome: None,
+        requests_from: Optional[Callable[[], Optional[LoadedModel]]] = None,
+        release_when_unset: bool = False,
     ) -> None:
+        """``requests_from``: the model whose requests a new version must accept (default: the one this holder serves;
+        a shadow holder names the champion's). ``release_when_unset``: drop the model when its alias is removed
+        (a retired challenger) instead of serving on."""
         self.reference, self.tracking_uri, self.options = reference, tracking_uri, options
         self.smoke_texts = list(smoke_texts)
         self.on_change, self.on_outcome = on_change, on_outcome
+        self.requests_from = requests_from or (lambda: self.current)
+        self.release_when_unset = release_when_unset
         self.current: Optional[LoadedModel] = None
         self.last_outcome: Optional[SwapOutcome] = None
         self.failed_version: Optional[str] = None  # the last version that failed to load, not retried by the watcher
@@ -138,6 +145,11 @@ class ModelHolder:
                 return self._report(SwapOutcome("failed", serving, f"cannot read {self.reference.text}: {exc}"), trigger)
             if wanted != self.failed_version:
                 self.failed_version = None  # the alias moved: an earlier failure says nothing about this version
+            if wanted is None and serving is not None and self.release_when_unset:
+                previous, self.current = self.current, None
+                assert previous is not None
+                previous.resolved.release()
+                return self._report(SwapOutcome("released", None, f"{self.reference.text} is unset: version {serving} released"), trigger)
             if wanted is None or wanted == serving:
                 return SwapOutcome("unchanged", serving)
             if wanted == self.failed_version and not retry_failed:
@@ -158,12 +170,13 @@ class ModelHolder:
 
     def _input_change(self, candidate: LoadedModel) -> str:
         """Why ``candidate`` may not replace the serving model (its requests would differ), or ``""``."""
-        if self.current is None:
+        reference = self.requests_from()
+        if reference is None:
             return ""
-        old, new = request_signature(self.current.runtime.input_spec), request_signature(candidate.runtime.input_spec)
+        old, new = request_signature(reference.runtime.input_spec), request_signature(candidate.runtime.input_spec)
         if old == new:
             return ""
-        return (f"version {candidate.version} takes {new[0]} inputs {list(new[1]) or ''} but version {self.current.version} in service "
+        return (f"version {candidate.version} takes {new[0]} inputs {list(new[1]) or ''} but version {reference.version} in service "
                 f"takes {old[0]} inputs {list(old[1]) or ''}: a hot swap across input kinds or schemas is refused; restart the "
                 "service to serve it")
 

@@ -10,8 +10,8 @@ and the model in service:
   over-long texts are refused, the model's labels as the feedback enum, no extra fields);
 - every status code an endpoint can answer is listed with its body schema (:data:`ERROR`
   for every refusal), ``Retry-After`` on 503;
-- ``/reload`` declares its bearer token; ``GET /model`` and ``GET /drift``, answered by the
-  middleware, are documented too. ``/predict_rows`` and ``/predict_images`` are internal
+- ``/reload`` declares its bearer token; ``GET /model`` (with its ``shadow`` object) and ``GET /drift``,
+  answered by the middleware, are documented too. ``/predict_rows`` and ``/predict_images`` are internal
   (``/predict`` routes rows and images to them) and are left out; an image model's ``/predict``
   documents both its JSON body and its multipart upload.
 
@@ -40,6 +40,30 @@ ERROR: dict[str, Any] = {
     },
 }
 _ERROR_REF = {"$ref": "#/components/schemas/LightshipError"}
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1, "nullable": True}
+# ``GET /model``: open-ended, except the ``shadow`` object (null when serve.shadow is off or there is no challenger to report).
+MODEL: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": True,
+    "required": ["name", "version", "shadow"],
+    "properties": {
+        "name": {"type": "string"},
+        "version": {"type": "string"},
+        "shadow": {
+            "type": "object",
+            "nullable": True,
+            "required": ["version", "agreement", "labelled"],
+            "additionalProperties": True,
+            "properties": {
+                "version": {"type": "string", "nullable": True, "description": "registry version of the challenger in shadow (null: it failed to load)"},
+                "agreement": {**_SHARE, "description": "share of mirrored requests where both versions agreed (null before any)"},
+                "labelled": {"type": "integer", "minimum": 0, "description": "labelled requests both versions answered"},
+                "pairs": {"type": "integer", "minimum": 0, "description": "requests both versions answered"},
+                "failed_version": {"type": "string", "nullable": True, "description": "a challenger version that failed to load (not retried until the alias moves)"},
+            },
+        },
+    },
+}
 
 _STATUS_TEXT = {
     400: "Body is not UTF-8 JSON",
@@ -161,8 +185,8 @@ def faithful_spec(spec: dict[str, Any], serve: Any, labels: list[str], input_spe
         reload = _operation(paths["/reload"]["post"], None, any_object, (401, 403, 413, 415, 503))
         reload["security"] = [{"reloadToken": []}]
         paths["/reload"]["post"] = reload
-    paths["/model"] = {"get": {"summary": "The model in service: identity, metrics, lineage, runtime, config",
-                               "responses": {"200": {"description": "Successful Response", "content": {JSON: {"schema": any_object}}}}}}
+    paths["/model"] = {"get": {"summary": "The model in service: identity, metrics, lineage, runtime, config, and the challenger in shadow",
+                               "responses": {"200": {"description": "Successful Response", "content": {JSON: {"schema": MODEL}}}}}}
     paths["/drift"] = {"get": {"summary": "The latest live drift report",
                                "responses": {"200": {"description": "Successful Response", "content": {JSON: {"schema": any_object}}},
                                              **_error_responses((404,))}}}

@@ -45,6 +45,15 @@ def start_live_monitor(drift_cfg: Any) -> Any:
     return LiveDriftMonitor(drift_cfg, DriftMetrics()).start()
 
 
+def start_shadow(settings: ServingSettings, store: PredictionStore, champion: ModelHolder) -> Any:
+    """The worker's challenger in shadow (:mod:`lightship.serving.shadow`), running; None when ``serve.shadow.enabled`` is false."""
+    if not settings.serve.shadow.enabled:
+        return None
+    from lightship.serving.shadow import ShadowMirror
+
+    return ShadowMirror(settings, store, champion).start(float(settings.serve.watch_interval_s))
+
+
 class ServingState:
     def __init__(self, settings: ServingSettings) -> None:
         from lightship.serving.telemetry import ServingMetrics
@@ -63,6 +72,7 @@ class ServingState:
         self._on_change(model)
         if serve.watch_interval_s > 0 and settings.reference.follows_alias:
             self.holder.watch(float(serve.watch_interval_s), self._reload_requested)
+        self.shadow = start_shadow(settings, self.store, self.holder)
         log.info("Serving %s version %s on %s", model.name, model.version, model.runtime.provider_in_use)
 
     @classmethod
@@ -74,6 +84,8 @@ class ServingState:
     def close(self) -> None:
         global _CURRENT
         self.holder.stop()
+        if self.shadow is not None:
+            self.shadow.stop()
         if self.drift is not None:
             self.drift.stop()
         self.store.close()
@@ -100,6 +112,8 @@ class ServingState:
         ]
         self.store.record_predictions(records, keep_text=bool(self.settings.serve.store_texts))
         stored = time.perf_counter()
+        if self.shadow is not None:
+            self.shadow.offer(inputs, records)  # a queue append: the challenger scores in the shadow's thread
         self._observe_batch(batch, records, arrivals, started, stored - scored)
         return [
             {"id": r.id, "label": r.label, "confidence": r.confidence, "probabilities": r.probabilities,
@@ -139,6 +153,8 @@ class ServingState:
     def reload(self) -> SwapOutcome:
         """Check the reference now in this worker, and ask the other workers to do the same."""
         self.store.set_control(RELOAD_KEY, str(time.time_ns()))
+        if self.shadow is not None:
+            self.shadow.holder.refresh("reload endpoint", retry_failed=True)
         return self.holder.refresh("reload endpoint", retry_failed=True)
 
     def _reload_requested(self) -> bool:
@@ -205,6 +221,7 @@ class ServingState:
             "ready": ready,
             "readiness": why,
             "last_swap": self.holder.last_outcome.to_dict() if self.holder.last_outcome else None,
+            "shadow": self.shadow.describe() if self.shadow is not None else None,
             "overrides": self.settings.overrides,
             "serve": OmegaConf.to_container(self.settings.serve, resolve=True, enum_to_str=True),
         }
@@ -213,4 +230,5 @@ class ServingState:
         from lightship.serving.telemetry import scrape_time_series
 
         model = self.holder.current
-        return scrape_time_series(self.store, int(self.settings.serve.quality_window), model.labels if model else [])
+        text = scrape_time_series(self.store, int(self.settings.serve.quality_window), model.labels if model else [])
+        return text + (self.shadow.metrics_text() if self.shadow is not None else "")

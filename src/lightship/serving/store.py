@@ -45,6 +45,15 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_time ON feedback (created_at);
 CREATE TABLE IF NOT EXISTS control (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shadow_predictions (
+    prediction_id TEXT PRIMARY KEY REFERENCES predictions (id),
+    created_at REAL NOT NULL,
+    label TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    probabilities TEXT NOT NULL,
+    model_name TEXT,
+    model_version TEXT NOT NULL
+);
 """
 
 
@@ -114,11 +123,14 @@ class PredictionStore:
             for r in records
         ]
         verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
+        self._insert_many(f"{verb} INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def _insert_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         with self._lock:
             # One transaction per batch: in autocommit mode every row would be its own commit (several times slower).
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(f"{verb} INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self._db.executemany(sql, rows)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -135,14 +147,15 @@ class PredictionStore:
             problems, accepted, seen = [], [], set()
             for index, (prediction_id, label) in enumerate(items):
                 row = self._db.execute(
-                    "SELECT p.label, p.probabilities, p.model_version, f.label FROM predictions p "
-                    "LEFT JOIN feedback f ON f.prediction_id = p.id WHERE p.id = ?",
+                    "SELECT p.label, p.probabilities, p.model_version, f.label, s.label, s.model_version FROM predictions p "
+                    "LEFT JOIN feedback f ON f.prediction_id = p.id LEFT JOIN shadow_predictions s ON s.prediction_id = p.id "
+                    "WHERE p.id = ?",
                     (prediction_id,),
                 ).fetchone()
                 if row is None:
                     problems.append(FeedbackProblem(index, "id", "unknown_id", f"unknown prediction id '{prediction_id}' (ids come from /predict)"))
                     continue
-                predicted, probabilities, version, existing = row
+                predicted, probabilities, version, existing, shadow_label, shadow_version = row
                 known = list(json.loads(probabilities))
                 if existing is not None or prediction_id in seen:
                     problems.append(FeedbackProblem(index, "id", "duplicate_feedback", f"prediction '{prediction_id}' already has feedback"))
@@ -150,13 +163,40 @@ class PredictionStore:
                     problems.append(FeedbackProblem(index, "label", "unknown_label", f"unknown label '{label}'; accepted: {', '.join(known)}"))
                 else:
                     seen.add(prediction_id)
-                    accepted.append({"id": prediction_id, "label": label, "predicted": predicted, "correct": predicted == label, "model_version": version})
+                    item = {"id": prediction_id, "label": label, "predicted": predicted, "correct": predicted == label, "model_version": version}
+                    if shadow_version is not None:  # the challenger answered it too: the label scores both versions
+                        item["challenger"] = {"model_version": shadow_version, "predicted": shadow_label, "correct": shadow_label == label}
+                    accepted.append(item)
             if problems:
                 raise FeedbackRejected(problems)
             self._db.executemany("INSERT INTO feedback VALUES (?,?,?)", [(a["id"], a["label"], now) for a in accepted])
         return accepted
 
+    def record_shadow(self, records: Sequence[PredictionRecord]) -> None:
+        """Store the challenger's answers; each ``id`` is that of the champion's prediction of the same request."""
+        rows = [(r.id, r.created_at, r.label, r.confidence, json.dumps(r.probabilities), r.model_name, r.model_version) for r in records]
+        self._insert_many("INSERT OR IGNORE INTO shadow_predictions VALUES (?,?,?,?,?,?,?)", rows)
+
     # -- readers (service metrics, drift monitor, retraining) -----------------------------
+    def shadow_counts(self, champion_version: Optional[str] = None, challenger_version: Optional[str] = None) -> list[tuple[str, str, Optional[str], int]]:
+        """Requests both versions answered, counted by (champion label, challenger label, true label or None).
+
+        Optionally of one version pair; an aggregate, so a scrape stays cheap however large the store grows.
+        """
+        clauses, params = [], []
+        for column, value in (("p.model_version", champion_version), ("s.model_version", challenger_version)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT p.label, s.label, f.label, COUNT(*) FROM shadow_predictions s JOIN predictions p ON p.id = s.prediction_id "
+                f"LEFT JOIN feedback f ON f.prediction_id = p.id{where} GROUP BY p.label, s.label, f.label",
+                params,
+            ).fetchall()
+        return [(champion, challenger, true, int(n)) for champion, challenger, true, n in rows]
+
     def predictions(self, since: float = 0.0, until: Optional[float] = None, model_version: Optional[str] = None, limit: Optional[int] = None) -> list[dict[str, Any]]:
         """Predictions in ``[since, until)``, oldest first, with their feedback label when there is one."""
         return self._rows(
@@ -193,7 +233,8 @@ class PredictionStore:
         with self._lock:
             predictions = self._db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
             feedback = self._db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]
-        return {"predictions": predictions, "feedback": feedback}
+            shadow = self._db.execute("SELECT COUNT(*) FROM shadow_predictions").fetchone()[0]
+        return {"predictions": predictions, "feedback": feedback, "shadow_predictions": shadow}
 
     # -- a tiny key/value table the workers use to coordinate (reload requests) ----------
     def get_control(self, key: str) -> Optional[str]:

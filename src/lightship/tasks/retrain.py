@@ -11,7 +11,12 @@
    ONNX graph, not PyTorch weights, so a production update retrains rather than warm-starts) through ``task=train``'s pipeline, which compares
    champion and challenger on the same newest holdout and moves the alias only when
    every gate passes. A failure before registration leaves the registry untouched;
-   the outcome (promoted, rejected, failed) is logged after the decision.
+   the outcome (promoted, challenger, rejected, failed) is logged after the decision.
+
+With ``retrain.shadow=true`` a challenger that passes the gates goes under
+``@<tracking.challenger_alias>`` instead (outcome ``challenger``), where the service answers a copy
+of the traffic with it; while one is there, a run judges it on live evidence
+(:mod:`lightship.promotion.live_evidence`: promote, retire or wait) instead of steps 1-3.
 
 Run it on a schedule (cron, systemd timer, Kubernetes CronJob): see ``docs/retraining.md``.
 """
@@ -84,6 +89,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     decisions = DecisionLog(out / cfg.retrain.decisions_log)
     uri = resolve_tracking_uri(cfg.tracking.uri)
     registry = Registry(uri, cfg.tracking.model_name, cfg.tracking.champion_alias)
+    if cfg.retrain.shadow and registry.alias_version(str(cfg.tracking.challenger_alias)) is not None:
+        from lightship.promotion.live_evidence import settle
+
+        # One challenger at a time: this run judges the one in shadow; the next run may train another.
+        return {"live_evidence": settle(cfg, out, "retrain"), "output_dir": str(out)}
     store_path = Path(cfg.serve.store_path)
     store = PredictionStore(store_path) if store_path.is_file() else None
     feedback = store if store is not None else NoFeedback()
@@ -121,7 +131,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             decisions.append(decision, event="outcome", outcome="failed", error=f"{type(error).__name__}: {error}")
             recorder.set_tags({"lightship.outcome": "failed", "lightship.error": str(error)[:5000]})
             raise
-        outcome = "promoted" if result.get("promoted") else ("rejected" if "version" in result else "not registered")
+        outcome = ("promoted" if result.get("promoted") else "challenger" if result.get("challenger_alias")
+                   else "rejected" if "version" in result else "not registered")
         decisions.append(
             decision, event="outcome", outcome=outcome, challenger_version=result.get("version"),
             challenger_run_id=result.get("run_id"), gate_reasons=result.get("gate_reasons", []), training_rows=len(rows),

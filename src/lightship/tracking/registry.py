@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 TAG_STATUS, TAG_REASON = "lightship.promotion", "lightship.reason"
 TAG_CHAMPION_BEFORE = "lightship.champion_before"
 PENDING, PROMOTED, REJECTED, REPLACED = "pending", "promoted", "rejected", "replaced"
+# Shadow deployment: a version that passed the gates waits under the challenger alias; one judged worse on live evidence is retired.
+CHALLENGER, RETIRED = "challenger", "retired"
 
 
 class Registry:
@@ -71,11 +73,12 @@ class Registry:
             version = self.client.create_model_version(self.model_name, source=source, run_id=run_id, tags=tags or {})
         return str(version.version)
 
-    def publish(self, source: str, run_id: str, tags: dict[str, str], promote: bool, reason: str) -> str:
+    def publish(self, source: str, run_id: str, tags: dict[str, str], promote: bool, reason: str, challenger_alias: Optional[str] = None) -> str:
         """Register ``source`` and promote it (``promote``) or tag it rejected, all or nothing.
 
-        Call it inside :meth:`publishing` together with the reads the decision rests on (the
-        champion's metrics), so no other writer moves the alias in between.
+        With ``challenger_alias`` a version that passes goes under that alias (shadow deployment,
+        :meth:`challenge`) instead of the champion's. Call it inside :meth:`publishing` together with
+        the reads the decision rests on (the champion's metrics), so no other writer moves the alias in between.
         """
         with self.exclusive():
             self.recover_interrupted()
@@ -83,7 +86,9 @@ class Registry:
             pending = {**tags, TAG_STATUS: PENDING, TAG_REASON: "registration in progress", TAG_CHAMPION_BEFORE: before or ""}
             version = self.register(source, run_id, pending)
             try:
-                if promote:
+                if promote and challenger_alias:
+                    self.challenge(version, challenger_alias, reason)
+                elif promote:
                     self.promote(version, reason)
                 else:
                     self.tag(version, REJECTED, reason)
@@ -164,6 +169,31 @@ class Registry:
             if previous and previous != version:
                 self.tag(previous, REPLACED, f"replaced by version {version}")
         return previous
+
+    def challenge(self, version: str, alias: str, reason: str) -> None:
+        """Put ``version`` under the challenger ``alias`` (served in shadow, judged on live evidence)."""
+        with self.exclusive():
+            self.client.set_registered_model_alias(self.model_name, alias, version)
+            self.tag(version, CHALLENGER, f"under @{alias} for live evidence: {reason}")
+
+    def promote_challenger(self, version: str, alias: str, reason: str) -> Optional[str]:
+        """Make the challenger ``version`` the champion and clear its ``alias``; return the replaced champion."""
+        with self.exclusive():
+            previous = self.promote(version, reason)
+            self.clear_alias(alias, version)
+        return previous
+
+    def retire(self, version: str, alias: str, reason: str) -> None:
+        """Take ``version`` out of shadow: clear its challenger ``alias`` and tag it retired with the reason."""
+        with self.exclusive():
+            self.clear_alias(alias, version)
+            self.tag(version, RETIRED, reason)
+
+    def clear_alias(self, alias: str, version: str) -> None:
+        """Remove ``alias`` if it still names ``version`` (another writer may have moved it meanwhile)."""
+        with self.exclusive():
+            if self.alias_version(alias) == version:
+                self.client.delete_registered_model_alias(self.model_name, alias)
 
     def tag(self, version: str, status: str, reason: str) -> None:
         """Tag the reason, then the status (the status is what readers act on, so it goes last)."""

@@ -24,6 +24,13 @@ class RetrainConfig:
     fresh_window_days: float = 28.0
     # task=retrain: decisions are appended to this JSON-lines file in the run folder.
     decisions_log: str = "decisions.jsonl"
+    # Promotion on live evidence: a challenger that passes the gates goes to @<tracking.challenger_alias> (not promoted);
+    # task=promote (or the next task=retrain) promotes, retires or keeps it from the labelled requests both versions answered.
+    shadow: bool = False
+    # Level of the one-sided exact McNemar test that retires a challenger significantly worse than the champion.
+    shadow_alpha: float = 0.05
+    # Labelled requests both versions answered before a challenger that is not worse is promoted.
+    shadow_min_labelled: int = 200
 
 
 @dataclass

@@ -26,6 +26,19 @@ class Precision(Enum):
     fp16 = "fp16"
 
 
+@dataclass
+class ShadowConfig:
+    """Shadow deployment: the version under ``tracking.challenger_alias`` answers a copy of the traffic, off the request path."""
+
+    enabled: bool = False
+    # Share of /predict items mirrored to the challenger (sampled per batch item, seeded per worker).
+    fraction: float = 1.0
+    # Mirrored batches waiting for the challenger; a full queue drops the mirror (counted), never the caller's request.
+    queue_size: int = 256
+    # ONNX Runtime threads of the challenger's session: it shares the worker's cores with the champion.
+    intra_op_threads: int = 1
+
+
 class OverlongPolicy(Enum):
     """What happens to a text over ``max_text_chars``: cut it (and say so) or refuse the request."""
 
@@ -69,6 +82,7 @@ class ServeConfig:
     # Texts a newly loaded version must score (finite probabilities over its labels) before it serves.
     smoke_texts: list[str] = field(default_factory=lambda: ["lightship smoke prediction", "a second, longer smoke text"])
     port: int = 3000
+    shadow: ShadowConfig = field(default_factory=ShadowConfig)
 
 
 SCHEMAS = {"serve_schema": ServeConfig}

@@ -13,6 +13,8 @@ class TrackingConfig:
     experiment_name: str = "lightship"
     model_name: str = "lightship"
     champion_alias: str = "champion"
+    # The version under live test: served in shadow (serve.shadow) and judged on live evidence (task=promote).
+    challenger_alias: str = "challenger"
     register: bool = True
 
 
