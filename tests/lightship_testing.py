@@ -35,3 +35,19 @@ def train_defaults(workdir: Path, *overrides: str) -> dict:
     cfg = compose_config([f"tracking.uri={sqlite_uri(workdir)}", *overrides])
     with working_directory(workdir):
         return run_task(cfg)
+
+
+def champion_store(folder: Path, bundle: str) -> str:
+    """A tracking store in ``folder`` whose ``lightship@champion`` is ``bundle`` (version 1)."""
+    from lightship.tracking.registry import Registry
+    from lightship.tracking.runs import RunRecorder
+
+    uri = sqlite_uri(folder)
+    with working_directory(folder):
+        recorder = RunRecorder(uri, "lightship")
+        run_id = recorder.start("smoke-champion")
+        source = recorder.log_artifacts(Path(bundle), "bundle")
+        recorder.finish("FINISHED")
+        registry = Registry(uri, "lightship", "champion")
+        registry.promote(registry.register(source, run_id), "test champion")
+    return uri

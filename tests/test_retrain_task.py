@@ -12,23 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from lightship_testing import sqlite_uri, working_directory
-
-
-def _champion_store(folder: Path, bundle: str) -> str:
-    """A tracking store in ``folder`` whose ``lightship@champion`` is the smoke bundle (version 1)."""
-    from lightship.tracking.registry import Registry
-    from lightship.tracking.runs import RunRecorder
-
-    uri = sqlite_uri(folder)
-    with working_directory(folder):
-        recorder = RunRecorder(uri, "lightship")
-        run_id = recorder.start("smoke-champion")
-        source = recorder.log_artifacts(Path(bundle), "bundle")
-        recorder.finish("FINISHED")
-        registry = Registry(uri, "lightship", "champion")
-        registry.promote(registry.register(source, run_id), "test champion")
-    return uri
+from lightship_testing import champion_store, working_directory
 
 
 def _feedback_store(folder: Path, labels: list[str], rows: int = 400) -> Path:
@@ -54,7 +38,7 @@ def _feedback_store(folder: Path, labels: list[str], rows: int = 400) -> Path:
 @pytest.fixture()
 def production(tmp_path: Path, smoke_run: dict) -> dict:
     labels = json.loads((Path(smoke_run["bundle"]) / "manifest.json").read_text())["labels"]
-    uri = _champion_store(tmp_path, smoke_run["bundle"])
+    uri = champion_store(tmp_path, smoke_run["bundle"])
     return {"uri": uri, "store": _feedback_store(tmp_path, labels), "folder": tmp_path}
 
 
