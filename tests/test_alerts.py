@@ -24,8 +24,8 @@ ALERTS = ["LightshipLatencyP99High", "LightshipErrorRateHigh", "LightshipSheddin
 
 
 def exported_series() -> set[str]:
-    """Series names the service exports, read from telemetry.py (counters get ``_total``, histograms their suffixes)."""
-    source = (REPO / "src" / "lightship" / "serving" / "telemetry.py").read_text()
+    """Series names the service exports, read from telemetry.py and shadow_metrics.py (counters get ``_total``, histograms their suffixes)."""
+    source = "".join((REPO / "src" / "lightship" / "serving" / name).read_text() for name in ("telemetry.py", "shadow_metrics.py"))
     names: set[str] = set()
     for kind, name in re.findall(r"\b(Counter|Gauge|Histogram|CounterMetricFamily|GaugeMetricFamily)\(\s*\"(lightship_\w+)\"", source):
         if kind.startswith("Counter"):

@@ -2,7 +2,7 @@
 
 Rows follow the questions asked during an incident: is it up and fast (traffic, latency
 by stage, errors and sheds), is it right (confidence, class mix, live accuracy and the
-high-risk recall, drift), and what does it cost (batching, CPU, memory, GPU). Import it in
+high-risk recall, the challenger in shadow, drift), and what does it cost (batching, CPU, memory, GPU). Import it in
 Grafana (Dashboards -> Import) and pick the Prometheus data source.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from lightship.operations.queries import Queries
+from lightship.operations.queries import Queries, matcher
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -60,6 +60,24 @@ def panels(alerts: Any) -> list[dict[str, Any]]:
         _panel(f"Live recall of '{alerts.high_risk_label}'", [(q.recall(alerts.high_risk_label), alerts.high_risk_label)], "percentunit",
                alerts.min_high_risk_recall, below_is_bad=True),
         _panel("Live recall by class", [(f"max by (label) ({q.s('lightship_live_recall')})", "{{label}}")], "percentunit"),
+        _row("Shadow: the challenger on live traffic (serve.shadow)"),
+        _panel("Agreement with the champion", [(f"max({q.s('lightship_shadow_agreement')})", "agreement")], "percentunit"),
+        _panel("Champion vs challenger labels (requests both answered)",
+               [(f"max by (champion_label, challenger_label) ({q.s('lightship_shadow_confusion')})", "{{champion_label}} -> {{challenger_label}}")],
+               "short", kind="table"),
+        _panel("Live accuracy per version (labelled overlap)", [
+            (f"max by (role, version) ({q.s('lightship_shadow_live_accuracy')})", "{{role}} v{{version}}"),
+            (f"max by (labelled) ({q.s('lightship_shadow_pairs')})", "pairs labelled={{labelled}}"),
+        ], "short"),
+        _panel(f"Live recall of '{alerts.high_risk_label}' per version (labelled overlap)",
+               [(f"max by (role, version) ({q.s('lightship_shadow_high_risk_recall', matcher('label', alerts.high_risk_label))})", "{{role}} v{{version}}")],
+               "percentunit", alerts.min_high_risk_recall, below_is_bad=True),
+        _panel("Challenger latency per mirrored batch", [(q.quantile(0.5, "lightship_shadow_latency_seconds"), "p50"),
+                                                          (q.quantile(0.99, "lightship_shadow_latency_seconds"), "p99")], "s"),
+        _panel("Mirrored, dropped (queue full), failed; challenger loads", [
+            (f"sum by (outcome) ({q.rate('lightship_shadow_requests_total')})", "{{outcome}}"),
+            (f"sum by (outcome) (increase({q.s('lightship_shadow_loads_total')}[1h]))", "loads {{outcome}} / 1h"),
+        ], "short"),
         _row("Drift"),
         _panel("Drift detected", [(q.drift_detected(), "drift")], "short", 1, kind="stat"),
         _panel("Drift statistic by feature", [(f"max by (feature) ({q.s('lightship_drift_statistic')})", "{{feature}}")], "short"),

@@ -1,7 +1,7 @@
 """PromQL for each signal the on-call engineer watches, shared by the alert rules and the dashboard.
 
 Series names are the ones the service exports (:mod:`lightship.serving.telemetry`, the
-live drift monitor) plus BentoML's own HTTP counter. ``selector`` is added to every series
+live drift monitor, the shadow: :mod:`lightship.serving.shadow_metrics`) plus BentoML's own HTTP counter. ``selector`` is added to every series
 (for example ``job="lightship",namespace="prod"``) so one file can target one deployment.
 """
 
@@ -18,6 +18,8 @@ SERIES = (
     "lightship_runtime_fallback_total", "lightship_process_cpu_percent", "lightship_process_resident_memory_bytes",
     "lightship_gpu_utilization_ratio", "lightship_gpu_memory_used_bytes", "lightship_model_info",
     "lightship_drift_detected", "lightship_drift_statistic", "lightship_drift_p_value", "lightship_drift_windows_total",
+    "lightship_shadow_agreement", "lightship_shadow_confusion", "lightship_shadow_live_accuracy", "lightship_shadow_high_risk_recall",
+    "lightship_shadow_latency_seconds", "lightship_shadow_requests_total", "lightship_shadow_loads_total",
     "lightship_estimated_accuracy", "lightship_estimated_high_risk_recall",
     BENTOML_REQUESTS,
 )
@@ -50,8 +52,11 @@ class Queries:
         return f"rate({self.s(name, matchers)}[{window or self.window}]{f' offset {offset}' if offset else ''})"
 
     def latency_quantile(self, quantile: float) -> str:
-        buckets = self.rate("lightship_request_duration_seconds_bucket", PREDICT)
-        return f"histogram_quantile({quantile}, sum by (le) ({buckets}))"
+        return self.quantile(quantile, "lightship_request_duration_seconds", PREDICT)
+
+    def quantile(self, quantile: float, histogram: str, matchers: str = "") -> str:
+        """A quantile of a histogram over all workers (``histogram`` without its ``_bucket`` suffix)."""
+        return f"histogram_quantile({quantile}, sum by (le) ({self.rate(histogram + '_bucket', matchers)}))"
 
     def stage_p99(self) -> str:
         return f"histogram_quantile(0.99, sum by (le, stage) ({self.rate('lightship_stage_duration_seconds_bucket')}))"
