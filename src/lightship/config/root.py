@@ -87,6 +87,24 @@ class CalibrationConfig:
     bins: int = 15
 
 
+class PredictEngine(Enum):
+    """Where ``task=predict`` scores (:mod:`lightship.inference.engines`): this process, or Ray Data batches on a Ray cluster."""
+
+    local = "lightship.inference.engines.LocalEngine"
+    ray = "lightship.inference.engines.RayEngine"
+
+
+@dataclass
+class RayEngineConfig:
+    """``predict.engine=ray``: the cluster (``address``, else ``$RAY_ADDRESS``, else a local instance of ``num_cpus``) and the work split."""
+
+    address: Optional[str] = None
+    num_cpus: Optional[int] = None
+    # Actors, each with its own copy of the runtime, and rows per Ray Data batch.
+    actors: int = 2
+    batch_rows: int = 2000
+
+
 @dataclass
 class PredictConfig:
     """Batch scoring (``task=predict``)."""
@@ -99,6 +117,8 @@ class PredictConfig:
     # Output columns are <prefix>id, <prefix>label, <prefix>confidence, <prefix>p_<label>, <prefix>model_version;
     # an input column with one of those names is refused (never overwritten).
     output_prefix: str = "pred_"
+    engine: PredictEngine = PredictEngine.local
+    ray: RayEngineConfig = field(default_factory=RayEngineConfig)
 
 
 @dataclass

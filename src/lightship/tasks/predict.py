@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from lightship.errors import ConfigError, DataError
 
@@ -86,8 +86,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     """Score ``predict.input``; return the output path, row counts and the model version."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from lightship.config.targets import instantiate
     from lightship.data.readers import iter_table
-    from lightship.inference import load_runtime
+    from lightship.inference.engines import ChunkScorer
     from lightship.serving.reference import ModelReference, fetch
     from lightship.serving.settings import MODEL_ENV
     from lightship.serving.sinks import open_sink
@@ -104,10 +105,17 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if spec.chunk_size < 1:
         raise ConfigError(f"predict.chunk_size={spec.chunk_size}: must be a positive number of rows.")
     reference = ModelReference.parse(spec.model or os.environ.get(MODEL_ENV), cfg.tracking.model_name, cfg.tracking.champion_alias)
-    resolved = fetch(reference, resolve_tracking_uri(cfg.tracking.uri))
+    tracking_uri = resolve_tracking_uri(cfg.tracking.uri)
+    resolved = fetch(reference, tracking_uri)
     serve = cfg.serve
-    runtime = load_runtime(resolved.bundle, serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, io_binding=serve.io_binding,
-                                  precision=serve.precision.value)
+    pinned = str(reference.path) if reference.path is not None else f"models:/{reference.name}/{resolved.version}"  # an alias may move meanwhile
+    scorer = ChunkScorer(
+        pinned, tracking_uri, resolved.version, str(resolved.bundle.path), serve.provider.value, serve.intra_op_threads,
+        serve.inter_op_threads, serve.io_binding, serve.precision.value, spec.text_column, int(serve.max_batch_size),
+        spec.output_prefix, str(source),
+    )
+    # The engine's class, with its settings: the ``predict`` node named after it (``predict.ray``), when there is one.
+    engine = instantiate(OmegaConf.create({"_target_": spec.engine.value, **(spec.get(spec.engine.name) or {})}), list(cfg.allowed_targets))
     destination = output_dir() / spec.output
     sink = open_sink(destination)
     rows = labelled = 0
@@ -115,19 +123,22 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     try:
         with Progress(*columns, transient=False) as progress:
             task = progress.add_task(source.name, total=_progress_total(source))
-            chunks = image_folder_chunks(source, int(spec.chunk_size)) if source.is_dir() else iter_table(source, chunk_size=int(spec.chunk_size))
-            for chunk in chunks:
-                scored = score_frame(runtime, chunk, spec.text_column, int(serve.max_batch_size), resolved.version, str(source), spec.output_prefix)
+
+            def write(scored: pd.DataFrame) -> None:
+                nonlocal rows, labelled
                 sink.write(scored)
-                rows += len(chunk)
+                rows += len(scored)
                 labelled += int(scored[f"{spec.output_prefix}label"].notna().sum())
-                progress.update(task, advance=len(chunk))
+                progress.update(task, advance=len(scored))
+
+            chunks = image_folder_chunks(source, int(spec.chunk_size)) if source.is_dir() else iter_table(source, chunk_size=int(spec.chunk_size))
+            provider = engine.run(chunks, scorer, write)
     finally:
         sink.close()
         resolved.release()
     if rows == 0:
         raise DataError(f"{source}: no rows to score.")
     summary = {"output": str(destination), "rows": rows, "scored": labelled, "skipped_empty": rows - labelled,
-               "model": reference.text, "model_version": resolved.version, "provider": runtime.provider_in_use}
+               "model": reference.text, "model_version": resolved.version, "provider": provider, "engine": spec.engine.name}
     log.info("Batch scoring: %s", summary)
     return summary
