@@ -3,18 +3,16 @@ bundle (the service's scoring, batch scoring, the drift monitor) reads the same 
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from calibration_testing import RECORD_KEYS, check_bundle_calibration
 
 from lightship.evaluation.calibration import calibrate, expected_calibration_error, fit_temperature, logits_of
 from lightship.inference.runtime import softmax
-
-RECORD_KEYS = {"method", "temperature", "bins", "validation_ece_before", "validation_ece_after", "test_ece"}
 
 
 def sampled(n: int = 4000, classes: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -70,22 +68,8 @@ def test_a_real_overconfident_model_is_repaired(smoke_run: dict, tmp_path: Path)
     assert fitted.validation_ece_after < fitted.validation_ece_before
 
 
-def _bundle_probabilities_match(bundle: str, inputs: list) -> dict:
-    """The runtime's probabilities are softmax(graph logits / T) with the manifest's T; returns the record."""
-    from lightship.inference import load_runtime
-
-    runtime = load_runtime(bundle)
-    record = json.loads((Path(bundle) / "manifest.json").read_text())["calibration"]
-    assert set(record) == RECORD_KEYS and record["method"] == "temperature"
-    assert runtime.temperature == record["temperature"] > 0
-    assert 0 <= record["validation_ece_after"] <= record["validation_ece_before"] + 0.02
-    raw, _ = runtime.forward(runtime.encode(inputs))
-    np.testing.assert_allclose(runtime.predict(inputs).probabilities, softmax(raw.astype(np.float64) / runtime.temperature), atol=1e-6)
-    return record
-
-
 def test_text_bundle_records_and_applies_its_temperature(smoke_run: dict) -> None:
-    record = _bundle_probabilities_match(smoke_run["bundle"], ["I was charged twice", "my parcel never arrived", "reset my password"])
+    record = check_bundle_calibration(smoke_run["bundle"], ["I was charged twice", "my parcel never arrived", "reset my password"])
     assert record["test_ece"] is not None
 
 
@@ -93,12 +77,12 @@ def test_text_bundle_records_and_applies_its_temperature(smoke_run: dict) -> Non
 def test_tabular_bundles_record_and_apply_their_temperature(tabular_runs: dict, model: str) -> None:
     rows = pd.read_csv(tabular_runs["table"]).head(8)
     rows = rows[["amount", "age", "region", "channel", "is_member"]].astype(object).where(rows.notna(), None).to_dict("records")
-    _bundle_probabilities_match(tabular_runs[model]["bundle"], rows)
+    check_bundle_calibration(tabular_runs[model]["bundle"], rows)
 
 
 def test_image_bundle_records_and_applies_its_temperature(image_run: dict) -> None:
     images = sorted(Path(image_run["folder"]).rglob("*.png"))[:4]
-    _bundle_probabilities_match(image_run["bundle"], [path.read_bytes() for path in images])
+    check_bundle_calibration(image_run["bundle"], [path.read_bytes() for path in images])
 
 
 def test_service_scoring_batch_scoring_and_drift_read_the_same_calibrated_probabilities(smoke_run: dict, tmp_path: Path) -> None:

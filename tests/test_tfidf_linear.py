@@ -100,6 +100,12 @@ def test_release_pipeline_registers_a_tfidf_bundle(tfidf_run: dict) -> None:
     assert (Path(tfidf_run["bundle"]) / "vocabulary.txt").is_file() and not bundle.tokenizer_dir.exists()
 
 
+def test_tfidf_bundle_records_and_applies_its_temperature(tfidf_run: dict) -> None:
+    from calibration_testing import check_bundle_calibration
+
+    check_bundle_calibration(tfidf_run["bundle"], ["I was charged twice this month", "my parcel never arrived", "app crashes"])
+
+
 def test_predict_task_scores_a_file_with_a_tfidf_bundle(tmp_path: Path, tfidf_run: dict) -> None:
     from lightship.config.validation import compose_config
     from lightship.tasks import run_task
