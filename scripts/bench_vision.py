@@ -33,17 +33,18 @@ CUDA_ROWS = ("pytorch cuda eager fp32", "onnxruntime cuda fp32", "onnxruntime cu
 CUDA_ROWS_WHY = "CUDA rows come from scripts/gpu_check.sh on a GPU machine"
 
 
-def torch_cnn(summary: dict, data: Any) -> Any:
-    """The trained CNN (PyTorch, eval mode) from the run's best checkpoint."""
+def torch_cnn(cfg: Any, summary: dict, data: Any) -> Any:
+    """The trained model (PyTorch, eval mode, the run's own model settings) from the run's best checkpoint."""
     import torch
 
+    from lightship.config.targets import instantiate
     from lightship.data.image_folder import IMAGE
-    from lightship.models.image_cnn import ImageCNNSpec
 
     checkpoint = Path(summary["output_dir"]) / "checkpoints" / "best.ckpt"
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
-    cnn = ImageCNNSpec().build(int(data.input["channels"]), len(data.labels), data.train[IMAGE].tolist()[:8])
-    cnn.load_state_dict({key.removeprefix("classifier.cnn."): value for key, value in state.items()})
+    cnn = instantiate(cfg.model, list(cfg.allowed_targets)).build(int(data.input["channels"]), len(data.labels), data.train[IMAGE].tolist()[:8])
+    prefix = "classifier.cnn."  # the Lightning module also holds the loss's class weights
+    cnn.load_state_dict({key.removeprefix(prefix): value for key, value in state.items() if key.startswith(prefix)})
     return cnn.eval()
 
 
@@ -52,7 +53,7 @@ def latency(run_batch: Callable[[list], Any], images: Sequence[np.ndarray]) -> d
     return {f"batch{size}": round(median_ms(lambda: run_batch(list(images[:size])), budget_s=1.5) / size, 4) for size in BATCHES}
 
 
-def bench(name: str, overrides: list[str], workdir: Path) -> dict[str, Any]:
+def bench(name: str, overrides: list[str], workdir: Path, model: str = "image_cnn") -> dict[str, Any]:
     import torch
     from sklearn.linear_model import LogisticRegression
 
@@ -62,7 +63,7 @@ def bench(name: str, overrides: list[str], workdir: Path) -> dict[str, Any]:
     from lightship.inference import load_runtime
     from lightship.release.pipeline import release, true_ids
 
-    cfg = compose_config([f"tracking.uri=sqlite:///{workdir / 'mlflow.db'}", "data=image_folder", "model=image_cnn",
+    cfg = compose_config([f"tracking.uri=sqlite:///{workdir / 'mlflow.db'}", "data=image_folder", f"model={model}",
                           "trainer.enable_progress_bar=false", f"tracking.model_name=vision-{name}", *overrides])
     data = instantiate(cfg.data, list(cfg.allowed_targets), seed=cfg.seed).prepare()
     started = time.perf_counter()
@@ -70,7 +71,7 @@ def bench(name: str, overrides: list[str], workdir: Path) -> dict[str, Any]:
     wall = time.perf_counter() - started
     fp32 = load_runtime(summary["bundle"])
     int8 = load_runtime(summary["bundle"], precision="int8")
-    cnn = torch_cnn(summary, data)
+    cnn = torch_cnn(cfg, summary, data)
     test_images, truth = data.test[IMAGE].tolist(), true_ids(fp32, data.test)
 
     def torch_predict(batch: list) -> np.ndarray:
@@ -92,12 +93,18 @@ def bench(name: str, overrides: list[str], workdir: Path) -> dict[str, Any]:
     flat = lambda frame: np.stack([image.reshape(-1) for image in frame[IMAGE]]).astype(np.float32) / 255.0  # noqa: E731
     baseline = LogisticRegression(max_iter=2000).fit(flat(data.train), data.train["label"])
     return {
-        "data": name, "train_rows": len(data.train), "test_rows": len(data.test), "image_shape": list(test_images[0].shape),
-        "train_seconds": round(summary["train_seconds"], 1), "release_seconds": round(wall, 1), "epochs": summary.get("epochs"),
+        "data": name, "model": model, "train_rows": len(data.train), "test_rows": len(data.test), "image_shape": list(test_images[0].shape),
+        "train_seconds": round(summary["train_seconds"], 1), "release_seconds": round(wall, 1), "epochs": fp32.bundle.manifest.get("training", {}).get("epochs"),
         "parity_max_abs_diff": summary["parity"]["max_abs_diff_logits"], "int8": summary["int8"],
         "fp16": fp32.bundle.manifest.get("fp16"), "rows": rows,
         "logistic_regression_accuracy": float((baseline.predict(flat(data.test)) == data.test["label"]).mean()),
     }
+
+
+def label(result: dict) -> str:
+    """The data set, and the model where it is not the default CNN."""
+    model = result.get("model", "image_cnn")
+    return result["data"] if model == "image_cnn" else f"{result['data']} ({model})"
 
 
 def write(results: list[dict], out: Path) -> None:
@@ -110,6 +117,7 @@ def write(results: list[dict], out: Path) -> None:
     (out / "results.json").write_text(json.dumps(results, indent=2))
     lines = ["| data | backend | test accuracy | ms/image batch 1 | ms/image best (batch) | images/s | vs PyTorch CPU, batch 1 |", "|---|---|---|---|---|---|---|"]
     for result in results:
+        result = {**result, "data": label(result)}
         base = result["rows"]["pytorch cpu eager fp32"]["ms_per_image"]["batch1"]
         for backend, row in result["rows"].items():
             ms = row["ms_per_image"]
@@ -126,7 +134,7 @@ def write(results: list[dict], out: Path) -> None:
         axis.bar(range(len(names)), [min(result["rows"][n]["ms_per_image"].values()) for n in names], label="best batch")
         axis.set_xticks(range(len(names)), [n.replace("onnxruntime", "ORT").replace(" eager", "") for n in names], rotation=15, fontsize=8)
         axis.set_ylabel("ms per image")
-        axis.set_title(result["data"])
+        axis.set_title(label(result))
         axis.legend()
     figure.tight_layout()
     figure.savefig(out / "latency.png", dpi=110)
@@ -137,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "experiments" / "vision")
     parser.add_argument("--sets", default="mnist,digits")
+    parser.add_argument("--model", default="image_cnn", help="image_cnn or image_pretrained")
     parser.add_argument("--from-results", action="store_true", help="rewrite the table and plot from OUT/results.json, measuring nothing")
     args = parser.parse_args(argv)
     if args.from_results:
@@ -145,7 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.sets.split(","):
-            results.append(bench(name, [f"data.builtin={name}"] + (["model.input_size=16"] if name == "digits" else []), Path(scratch)))
+            small = ["model.input_size=16"] if name == "digits" and args.model == "image_cnn" else []
+            results.append(bench(name, [f"data.builtin={name}", *small], Path(scratch), args.model))
     write(results, args.out)
     return 0
 

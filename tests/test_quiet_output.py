@@ -56,3 +56,13 @@ def test_a_newcomers_run_prints_only_what_they_can_act_on(tmp_path: Path) -> Non
     assert done.returncode == 0, output[-3000:]
     assert [line for line in output.splitlines() if any(noise in line for noise in NOISE)] == []
     assert "Data synthetic tickets" in output and "lightship train" in output and "parity max|diff|" in output
+
+
+def test_static_quantizer_scale_lines_are_dropped_and_other_root_records_kept(caplog: pytest.LogCaptureFixture) -> None:
+    from lightship.quiet import quiet_libraries
+
+    quiet_libraries()
+    with caplog.at_level(logging.INFO):
+        logging.info("Increased scale[7] for weight `body.w` by ratio 2.5 to ensure bias input `body.b` has a valid scale.")
+        logging.info("a root record lightship does not filter")
+    assert [record.getMessage() for record in caplog.records] == ["a root record lightship does not filter"]
