@@ -4,8 +4,8 @@ The exported graph takes ``image``: ``uint8 [batch, height, width, channels]`` (
 width dynamic) and does the resize and normalisation itself (:mod:`lightship.models.image_network`),
 so serving only decodes PNG/JPEG and parity compares PyTorch and ONNX Runtime on raw decoded images.
 
-No pretrained image backbone ships inside a PyPI package that loads offline (torchvision's
-and timm's weights are downloaded on first use), so the family trains from scratch.
+It trains from scratch; ``model=image_pretrained`` (:mod:`lightship.models.image_pretrained`) puts an
+ImageNet-pretrained backbone in place of the conv blocks and keeps everything else.
 """
 
 from __future__ import annotations
