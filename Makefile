@@ -11,8 +11,10 @@ PIP := $(BIN)/pip install -qq
 setup: $(STAMP) system-packages
 
 # Debian's redis-server: the default engine of `task=stream` and its tests (they skip without it).
+# Debian's postgresql: the backend store of scripts/tracking_server.sh and its tests (they skip without it).
 system-packages:
 	@sh .ci/apt-install redis-server redis-server "the stream tests will skip"
+	@sh .ci/apt-install pg_ctlcluster postgresql "the tracking-server tests will skip"
 
 $(STAMP): requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

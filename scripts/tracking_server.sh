@@ -30,7 +30,8 @@ locate_cluster() {
 }
 DATABASE=mlflow
 # How long `up` waits for each server to answer before it gives up (seconds).
-WAIT_S=${LIGHTSHIP_TRACKING_WAIT_S:-120}
+# The first `up` creates MLflow's schema in the new database: about a minute on an idle machine, more on a busy one.
+WAIT_S=${LIGHTSHIP_TRACKING_WAIT_S:-600}
 
 say() { echo "tracking-server: $*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -134,7 +135,10 @@ start_mlflow() {
     echo $! >"$STATE/mlflow.pid"
     until healthy; do
         mlflow_pid >/dev/null || die "mlflow server exited (see $STATE/logs/mlflow.log): $(tail -n 5 "$STATE/logs/mlflow.log")"
-        [ "$waited" -ge "$WAIT_S" ] && die "mlflow server did not answer $(uri)/health within ${WAIT_S}s (see $STATE/logs/mlflow.log)"
+        if [ "$waited" -ge "$WAIT_S" ]; then
+            stop_mlflow
+            die "mlflow server did not answer $(uri)/health within ${WAIT_S}s (see $STATE/logs/mlflow.log)"
+        fi
         sleep 1
         waited=$((waited + 1))
     done

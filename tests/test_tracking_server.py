@@ -41,9 +41,11 @@ def tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     done = server("up", state)
     if done.returncode != 0 and not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
         pytest.skip(f"PostgreSQL is not installed and could not be installed: {done.stderr.strip()[-300:]}")
-    assert done.returncode == 0, done.stderr[-3000:]
-    yield last_line(done), state
-    server("down", state)
+    try:
+        assert done.returncode == 0, done.stderr[-3000:]
+        yield last_line(done), state
+    finally:
+        server("down", state)
 
 
 def test_up_is_idempotent_and_down_stops_both(tracking_server: tuple[str, Path]) -> None:
@@ -92,7 +94,7 @@ def test_training_registers_and_aliases_through_the_server(tracking_server: tupl
     assert current_version(reference, uri) == "2"
     resolved = fetch(reference, uri)
     try:
-        assert resolved.version == "2" and (Path(resolved.bundle) / "manifest.json").is_file()
+        assert resolved.version == "2" and (resolved.bundle.path / "manifest.json").is_file()
     finally:
         resolved.release()
 
