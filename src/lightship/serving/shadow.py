@@ -95,16 +95,17 @@ class ShadowMirror:
 
     # -- the mirror thread ----------------------------------------------------------------
     def _drain(self) -> None:
+        gather_s = float(self.config.gather_ms) / 1000.0
         while not self._stop.is_set():
             try:
                 first = self.queue.get(timeout=0.2)
             except queue.Empty:
                 continue
-            batch = [first]
-            rows = len(first.records)
-            while rows < self.max_batch_size:  # what queued meanwhile joins this run of the challenger
+            batch, rows = [first], len(first.records)
+            deadline = time.monotonic() + gather_s
+            while rows < self.max_batch_size:  # what is mirrored meanwhile joins this run: bigger runs cost less per item
                 try:
-                    batch.append(self.queue.get_nowait())
+                    batch.append(self.queue.get(timeout=max(deadline - time.monotonic(), 0.0)))
                 except queue.Empty:
                     break
                 rows += len(batch[-1].records)

@@ -1,0 +1,37 @@
+"""The shadow's request path without a server: sampling, and a full queue that drops the mirror instead of waiting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lightship.serving.store import PredictionRecord, PredictionStore
+
+
+def _records(n: int) -> list[PredictionRecord]:
+    return [PredictionRecord(f"id-{i}", f"text {i}", 6, 2, False, "billing", 0.9, {"billing": 0.9, "fraud": 0.1}, "lightship", "1")
+            for i in range(n)]
+
+
+def test_a_full_queue_drops_the_mirror_and_counts_it_and_the_fraction_samples(tmp_path: Path) -> None:
+    from lightship.config.validation import compose_config
+    from lightship.serving.reference import ModelReference
+    from lightship.serving.settings import ServingSettings
+    from lightship.serving.shadow import ShadowMirror
+
+    cfg = compose_config(["serve=bentoml_cpu", "serve.shadow.enabled=true", "serve.shadow.queue_size=1", "serve.shadow.fraction=0.5"])
+    settings = ServingSettings(cfg, [], ModelReference("models:/lightship@champion", name="lightship", alias="champion"), f"sqlite:///{tmp_path / 'm.db'}")
+    store = PredictionStore(tmp_path / "live.db")
+    mirror = ShadowMirror(settings, store, champion=None)  # type: ignore[arg-type]  # no thread: nothing drains the queue
+    mirror.holder.current = object()  # type: ignore[assignment]  # a challenger is held
+
+    records = _records(1000)
+    mirror.offer([r.text for r in records], records)  # fills the one-batch queue
+    queued = len(mirror.queue.get_nowait().records)
+    assert 400 < queued < 600  # fraction 0.5 of 1000 items (binomial, sd 16)
+    mirror.offer([r.text for r in records], records)
+    mirror.offer([r.text for r in records], records)  # the queue is full: dropped, not waited for (a blocking put would hang here)
+    assert mirror.queue.qsize() == 1 and 400 < mirror.counts["dropped"] < 600
+    from prometheus_client import REGISTRY
+
+    assert REGISTRY.get_sample_value("lightship_shadow_requests_total", {"outcome": "dropped"}) == mirror.counts["dropped"]
+    store.close()
