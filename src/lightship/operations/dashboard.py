@@ -60,6 +60,10 @@ def panels(alerts: Any) -> list[dict[str, Any]]:
         _panel(f"Live recall of '{alerts.high_risk_label}'", [(q.recall(alerts.high_risk_label), alerts.high_risk_label)], "percentunit",
                alerts.min_high_risk_recall, below_is_bad=True),
         _panel("Live recall by class", [(f"max by (label) ({q.s('lightship_live_recall')})", "{{label}}")], "percentunit"),
+        _panel("Estimated without labels (per drift window) vs feedback accuracy", [
+            (q.estimated_accuracy(), "estimated accuracy"), (f"min({q.s('lightship_estimated_high_risk_recall')})", f"estimated recall of '{alerts.high_risk_label}'"),
+            (f"max({q.s('lightship_live_accuracy')})", "feedback accuracy"),
+        ], "percentunit", alerts.min_estimated_accuracy, below_is_bad=True),
         _row("Shadow: the challenger on live traffic (serve.shadow)"),
         _panel("Agreement with the champion", [(f"max({q.s('lightship_shadow_agreement')})", "agreement")], "percentunit"),
         _panel("Champion vs challenger labels (requests both answered)",
