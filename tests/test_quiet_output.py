@@ -58,11 +58,14 @@ def test_a_newcomers_run_prints_only_what_they_can_act_on(tmp_path: Path) -> Non
     assert "Data synthetic tickets" in output and "lightship train" in output and "parity max|diff|" in output
 
 
-def test_static_quantizer_scale_lines_are_dropped_and_other_root_records_kept(caplog: pytest.LogCaptureFixture) -> None:
-    from lightship.quiet import quiet_libraries
+def test_static_quantizer_scale_notes_are_dropped_while_quantizing_and_other_root_records_kept(caplog: pytest.LogCaptureFixture) -> None:
+    from lightship.export.quantize import without_preprocessing_hint
 
-    quiet_libraries()
+    note = "Increased scale[7] for weight `body.w` by ratio 2.5 to ensure bias input `body.b` has a valid scale."
     with caplog.at_level(logging.INFO):
-        logging.info("Increased scale[7] for weight `body.w` by ratio 2.5 to ensure bias input `body.b` has a valid scale.")
-        logging.info("a root record lightship does not filter")
-    assert [record.getMessage() for record in caplog.records] == ["a root record lightship does not filter"]
+        with without_preprocessing_hint():
+            logging.info(note)
+            logging.info("a root record lightship does not filter")
+        logging.info(note)  # outside the quantizer's block nothing is filtered
+    assert [record.getMessage() for record in caplog.records] == ["a root record lightship does not filter", note]
+    assert not logging.getLogger().filters

@@ -15,10 +15,7 @@ What is filtered, and why it says nothing to a lightship user:
   directory ... exists and is not empty" (a run's folder always holds the tokenizer saved
   beside its checkpoints, and a resumed run writes into its own folder on purpose);
 - MLflow: "Creating initial MLflow database tables" / "Updating database tables" (a new
-  SQLite store being set up);
-- ONNX Runtime's static quantizer, on the root logger: "Increased scale[...] for weight ..."
-  (one line per widened channel scale, dozens for a pretrained image backbone; the int8 gate
-  says what counts: the accuracy of the graph).
+  SQLite store being set up).
 """
 
 from __future__ import annotations
@@ -33,7 +30,6 @@ LOG_MESSAGES: dict[str, tuple[str, ...]] = {
     ),
     "lightning_fabric.utilities.seed": ("Seed set to",),
     "mlflow.store.db.utils": ("Creating initial MLflow database tables", "Updating database tables"),
-    "root": ("Increased scale[",),
 }
 # (message regex, module regex): warnings attributed to library code, never to lightship's.
 WARNINGS: tuple[tuple[str, str], ...] = (

@@ -69,14 +69,17 @@ def fuse_graph(source: Path, target: Path, num_heads: int = 0, hidden_size: int 
 PREPROCESSING_HINT = "Please consider to run pre-processing before quantization"
 # The static quantizer's wording of the same hint (image models, :mod:`lightship.export.image_quantize`).
 STATIC_PREPROCESSING_HINT = "Please consider pre-processing before quantization"
+# The static quantizer's note for each channel scale it widens to keep a bias representable (info,
+# on the root logger too): dozens of lines for a pretrained backbone; the int8 gate judges the result.
+STATIC_SCALE_NOTE = "Increased scale["
 
 
 @contextmanager
 def without_preprocessing_hint() -> Iterator[None]:
-    """Drop the quantizer's pre-processing hint, and only it, while the block runs (levels untouched)."""
+    """Drop the quantizer's pre-processing hint and scale notes, and only them, while the block runs (levels untouched)."""
     from lightship.quiet import DropMessages
 
-    hint = DropMessages((PREPROCESSING_HINT, STATIC_PREPROCESSING_HINT))
+    hint = DropMessages((PREPROCESSING_HINT, STATIC_PREPROCESSING_HINT, STATIC_SCALE_NOTE))
     logging.root.addFilter(hint)
     try:
         yield
