@@ -35,3 +35,30 @@ def test_a_full_queue_drops_the_mirror_and_counts_it_and_the_fraction_samples(tm
 
     assert REGISTRY.get_sample_value("lightship_shadow_requests_total", {"outcome": "dropped"}) == mirror.counts["dropped"]
     store.close()
+
+
+def test_the_shadow_holder_releases_a_removed_alias_and_refuses_inputs_the_champion_does_not_take(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from lightship.serving import holder as module
+    from lightship.serving.holder import ModelHolder, RuntimeOptions
+
+    alias: dict[str, object] = {"version": "2"}
+    released: list[str] = []
+    monkeypatch.setattr(module, "current_version", lambda reference, uri: alias["version"])
+
+    def fake(version: str, kind: str) -> SimpleNamespace:
+        return SimpleNamespace(version=version, resolved=SimpleNamespace(release=lambda: released.append(version)),
+                               runtime=SimpleNamespace(input_spec={"kind": kind}))
+
+    monkeypatch.setattr(ModelHolder, "load", lambda self, version=None: fake(str(version), "tabular" if version == "3" else "text"))
+    champion = SimpleNamespace(current=fake("1", "text"))
+    holder = ModelHolder(SimpleNamespace(text="models:/m@challenger"), "sqlite://", RuntimeOptions(), ["smoke"],
+                         requests_from=lambda: champion.current, release_when_unset=True)
+    assert holder.refresh("shadow start").outcome == "swapped" and holder.current.version == "2"
+    alias["version"] = "3"  # a challenger that takes rows while the champion takes texts
+    refused = holder.refresh("alias watcher")
+    assert refused.outcome == "failed" and "version 1 in service" in refused.reason and holder.current.version == "2"
+    alias["version"] = None  # retired or promoted: the alias is removed
+    assert holder.refresh("alias watcher").outcome == "released" and holder.current is None and released == ["3", "2"]
+    assert holder.refresh("alias watcher").outcome == "unchanged"
