@@ -5,6 +5,7 @@
 #   scripts/tracking_server.sh up      # idempotent; the last line of output is the tracking URI
 #   scripts/tracking_server.sh status  # state of both; the URI last (exit 3 when not running)
 #   scripts/tracking_server.sh down    # stops both (idempotent); the data stays for the next `up`
+#   scripts/tracking_server.sh purge   # stops both and deletes the data (runs, registry, artifacts)
 #
 # Then: lightship tracking=mlflow_server tracking.uri=$(scripts/tracking_server.sh up | tail -n1)
 #
@@ -191,8 +192,14 @@ case "${1:-}" in
         locate_cluster
         status
         ;;
+    purge)
+        bash "$0" down
+        locate_cluster
+        rm -rf "$PGHOME" "$STATE"
+        echo "deleted $STATE"
+        ;;
     *)
-        echo "usage: $0 up|down|status" >&2
+        echo "usage: $0 up|down|status|purge" >&2
         exit 2
         ;;
 esac

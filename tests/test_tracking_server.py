@@ -45,7 +45,7 @@ def tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         assert done.returncode == 0, done.stderr[-3000:]
         yield last_line(done), state
     finally:
-        server("down", state)
+        server("purge", state)  # the cluster may live under postgres's home (a private tmp folder): delete it too
 
 
 def test_up_is_idempotent_and_down_stops_both(tracking_server: tuple[str, Path]) -> None:
