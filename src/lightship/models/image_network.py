@@ -87,6 +87,7 @@ class PretrainedBody(nn.Module):
         super().__init__()
         self.backbone, self.grey, self.frozen = backbone, bool(grey), bool(frozen)
         self.backbone.requires_grad_(not frozen)
+        self.train()  # a frozen backbone starts in eval mode: Lightning keeps the modes it finds, it does not call train()
 
     def train(self, mode: bool = True) -> "PretrainedBody":
         return super().train(mode and not self.frozen)
