@@ -62,8 +62,9 @@ def request_signature(input_spec: dict[str, Any]) -> tuple:
     """What a client's requests depend on: the input kind and, for tables, each column's name, type and nullability.
 
     Two bundles with the same signature accept the same requests (a tabular model's
-    vocabularies may differ: unseen categories go to the unknown bucket), so the service
-    may hot-swap between them; any other change needs a restart.
+    vocabularies may differ: unseen categories go to the unknown bucket; rows name their
+    columns, so their order in the graph does not matter), so the service may hot-swap
+    between them; any other change needs a restart.
     """
-    columns = tuple((c["name"], c["type"], bool(c.get("nullable", False))) for c in input_spec.get("columns", []))
+    columns = tuple(sorted((c["name"], c["type"], bool(c.get("nullable", False))) for c in input_spec.get("columns", [])))
     return (str(input_spec["kind"]), columns)

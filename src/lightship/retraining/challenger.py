@@ -18,18 +18,12 @@ from omegaconf import DictConfig
 SOURCE = "fresh labelled window (task=retrain)"
 
 
-def train_challenger(cfg: DictConfig, fresh: pd.DataFrame) -> dict[str, Any]:
-    """Split ``fresh`` (text, label, time) with the run's data settings and train on it; return the summary."""
-    from lightship.data.splits import split_frame
+def train_challenger(cfg: DictConfig, fresh: pd.DataFrame, source: Any) -> dict[str, Any]:
+    """Split ``fresh`` (the model's input columns, label, time) as the ``data`` source splits its own data; train on it.
+
+    ``source`` is the run's ``data`` object, so a table's schema comes from the fresh train split as
+    it would from a file. Returns the release summary.
+    """
     from lightship.release.pipeline import release
 
-    data = split_frame(
-        fresh,
-        val_fraction=cfg.data.val_fraction,
-        test_fraction=cfg.data.test_fraction,
-        train_fraction=1.0,
-        seed=cfg.seed,
-        source=SOURCE,
-        min_rows_per_class=cfg.data.min_rows_per_class,
-    )
-    return release(cfg, data, shadow=bool(cfg.retrain.shadow))
+    return release(cfg, source.split(fresh, SOURCE), shadow=bool(cfg.retrain.shadow))

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Protocol, Sequence
 
 import pandas as pd
 
-from lightship.data.splits import LABEL, TEXT, TIME
+from lightship.data.splits import LABEL, TIME
 from lightship.errors import DataError
 from lightship.retraining.state import DriftEvent
 
@@ -75,8 +75,7 @@ class NoFeedback:
 
 
 def feedback_frame(
-    source: FeedbackSource, since: datetime, until: Optional[datetime] = None,
-    inputs_frame: Callable[[Sequence[str]], pd.DataFrame] = lambda stored: pd.DataFrame({TEXT: list(stored)}),
+    source: FeedbackSource, inputs_frame: Callable[[Sequence[str]], pd.DataFrame], since: datetime, until: Optional[datetime] = None,
 ) -> pd.DataFrame:
     """Labelled feedback as the model's input columns plus ``label``/``time``/``feedback_at`` (time: when it was predicted).
 

@@ -32,7 +32,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from lightship.config.targets import instantiate
-from lightship.data.splits import LABEL, TEXT, TIME
+from lightship.data.splits import TIME
 from lightship.retraining.decision import Action, Decision, DecisionLog
 from lightship.retraining.sources import FEEDBACK_AT
 from lightship.retraining.state import RetrainState
@@ -41,8 +41,8 @@ from lightship.tasks.context import output_dir
 log = logging.getLogger(__name__)
 
 
-def gather_state(cfg: DictConfig, registry: Any, feedback: Any, now: datetime) -> tuple[RetrainState, pd.DataFrame, Optional[str]]:
-    """The policy's state, the labelled feedback of the fresh window, and the champion version."""
+def gather_state(cfg: DictConfig, registry: Any, feedback: Any, now: datetime, source: Any) -> tuple[RetrainState, pd.DataFrame, Optional[str]]:
+    """The policy's state, the labelled feedback of the fresh window (in ``source``'s columns), and the champion version."""
     from lightship.retraining.sources import (
         champion_trained_at,
         feedback_frame,
@@ -52,7 +52,7 @@ def gather_state(cfg: DictConfig, registry: Any, feedback: Any, now: datetime) -
     version, trained_at = champion_trained_at(registry)
     window_start = now - timedelta(days=float(cfg.retrain.fresh_window_days))
     oldest = min(window_start, trained_at) if trained_at else window_start
-    labelled = feedback_frame(feedback, oldest, now)
+    labelled = feedback_frame(feedback, source.inputs_frame, oldest, now)
     since_training = labelled if trained_at is None else labelled[labelled[FEEDBACK_AT] >= trained_at]
     state = RetrainState(
         now=now,
@@ -65,7 +65,7 @@ def gather_state(cfg: DictConfig, registry: Any, feedback: Any, now: datetime) -
 
 def training_rows(decision: Decision, labelled: pd.DataFrame, state: RetrainState, window_start: datetime, seed: int) -> pd.DataFrame:
     """Rows the challenger trains on: the fresh window, or for an update the new rows plus a replay sample."""
-    columns = [TEXT, LABEL, TIME]
+    columns = [column for column in labelled.columns if column != FEEDBACK_AT]
     if decision.action is Action.update and decision.update is not None and state.last_trained_at is not None:
         new = labelled[labelled[FEEDBACK_AT] >= state.last_trained_at]
         older = labelled[labelled[FEEDBACK_AT] < state.last_trained_at]
@@ -86,6 +86,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     allowed = list(cfg.allowed_targets)
     out = output_dir()
     policy = instantiate(cfg.retrain, allowed)
+    data_source = instantiate(cfg.data, allowed, seed=cfg.seed)
     decisions = DecisionLog(out / cfg.retrain.decisions_log)
     uri = resolve_tracking_uri(cfg.tracking.uri)
     registry = Registry(uri, cfg.tracking.model_name, cfg.tracking.champion_alias)
@@ -99,7 +100,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     feedback = store if store is not None else NoFeedback()
     now = datetime.now(timezone.utc)
     try:
-        state, labelled, champion = gather_state(cfg, registry, feedback, now)
+        state, labelled, champion = gather_state(cfg, registry, feedback, now, data_source)
     finally:
         if store is not None:
             store.close()
@@ -126,7 +127,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             return summary
         try:
             rows = training_rows(decision, labelled, state, now - timedelta(days=float(cfg.retrain.fresh_window_days)), cfg.seed)
-            result = train_challenger(cfg, rows)
+            result = train_challenger(cfg, rows, data_source)
         except BaseException as error:
             decisions.append(decision, event="outcome", outcome="failed", error=f"{type(error).__name__}: {error}")
             recorder.set_tags({"lightship.outcome": "failed", "lightship.error": str(error)[:5000]})
