@@ -67,14 +67,14 @@ class CustomBertSpec(ModelSpec):
 
     def __init__(
         self,
-        vocab_size: int = 4000,
+        vocab_size: int = 12000,
         hidden_size: int = 128,
         num_layers: int = 2,
         num_heads: int = 4,
         intermediate_size: int = 256,
         dropout: float = 0.1,
         tokenizer_min_frequency: int = 2,
-        max_pooling: bool = False,
+        max_pooling: bool = True,
         **common: Any,
     ) -> None:
         super().__init__(**common)

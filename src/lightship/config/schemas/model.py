@@ -51,7 +51,7 @@ class ModelConfig:
 class CustomBertConfig(ModelConfig):
     """A small BERT built from ``transformers.BertConfig`` with a WordPiece tokenizer trained on the train split."""
 
-    vocab_size: int = 4000
+    vocab_size: int = 12000
     hidden_size: int = 128
     num_layers: int = 2
     num_heads: int = 4
@@ -59,7 +59,7 @@ class CustomBertConfig(ModelConfig):
     dropout: float = 0.1
     tokenizer_min_frequency: int = 2
     # The head reads the per-feature maximum over the tokens beside their mean.
-    max_pooling: bool = False
+    max_pooling: bool = True
 
 
 @dataclass
