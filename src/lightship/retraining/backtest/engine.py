@@ -110,7 +110,8 @@ def replay_stream(
     if TIME not in stream.columns:
         raise DataError("the backtest replays data in time order: the data needs a time column (data.time_column for text files)")
     stream = stream.sort_values(TIME, kind="stable").reset_index(drop=True)
-    first, last = stream[TIME].min(), stream[TIME].max()
+    # Window edges on whole microseconds: they become datetimes (tracking, decisions), which hold no nanoseconds.
+    first, last = stream[TIME].min().floor("us"), stream[TIME].max()
     warmup_end = first + pd.Timedelta(days=settings.warmup_days)
     window = pd.Timedelta(days=settings.window_days)
     n_windows = int((last - warmup_end) / window)
