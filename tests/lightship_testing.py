@@ -37,6 +37,19 @@ def train_defaults(workdir: Path, *overrides: str) -> dict:
         return run_task(cfg)
 
 
+def run_backtest(workdir: Path, overrides: list[str]) -> dict:
+    """Compose the overrides (they name the backtest: ``task=backtest`` or an experiment), run it in ``workdir``
+    and return its ``backtest.json``."""
+    import json
+
+    from lightship.config.validation import compose_config
+    from lightship.tasks import run_task
+
+    with working_directory(workdir):
+        summary = run_task(compose_config(overrides))
+    return json.loads(Path(summary["backtest"]).read_text())
+
+
 def champion_store(folder: Path, bundle: str) -> str:
     """A tracking store in ``folder`` whose ``lightship@champion`` is ``bundle`` (version 1)."""
     from lightship.tracking.registry import Registry

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from lightship_testing import working_directory
+from lightship_testing import run_backtest
 
 pytestmark = pytest.mark.slow  # three replays with retrains: about 2 minutes on 2 shared cores
 
@@ -20,14 +19,8 @@ STREAM = [
 
 
 def _backtest(folder: Path, policy: str) -> dict:
-    from lightship.config.validation import compose_config
-    from lightship.tasks import run_task
-
     overrides = [o for o in STREAM if not o.startswith("retrain.consecutive") or policy == "drift"]
-    cfg = compose_config(["task=backtest", f"retrain={policy}", *overrides])
-    with working_directory(folder):
-        summary = run_task(cfg)
-    return json.loads(Path(summary["backtest"]).read_text())
+    return run_backtest(folder, ["task=backtest", f"retrain={policy}", *overrides])
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,9 @@ stream without drift the estimate is within 3 points (mean absolute error), seed
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import pytest
-from lightship_testing import working_directory
+from lightship_testing import run_backtest
 
 pytestmark = pytest.mark.slow  # one replay (one warm-up training, five windows): about a minute on 2 free cores
 
@@ -18,13 +16,7 @@ STREAM = ["backtest.stream_drift=none", "data.n_rows=3000", "data.days=56", "bac
 
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from lightship.config.validation import compose_config
-    from lightship.tasks import run_task
-
-    folder = tmp_path_factory.mktemp("estimation")
-    with working_directory(folder):
-        summary = run_task(compose_config(["task=backtest", *STREAM]))
-    return json.loads(Path(summary["backtest"]).read_text())
+    return run_backtest(tmp_path_factory.mktemp("estimation"), ["task=backtest", *STREAM])
 
 
 def test_each_window_has_its_estimate_beside_the_realised_accuracy(replay: dict) -> None:

@@ -3,12 +3,10 @@ weeks before the fraud that moves into them hurts the model, and the drift-trigg
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from lightship_testing import working_directory
+from lightship_testing import run_backtest
 
 pytestmark = pytest.mark.slow  # one replay, 16 gbdt fits and exports: about a minute on 2 idle cores
 
@@ -18,13 +16,7 @@ SMALL = ["data.n_rows=15000", "model.n_estimators=100"]
 
 @pytest.fixture(scope="module")
 def backtest(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from lightship.config.validation import compose_config
-    from lightship.tasks import run_task
-
-    folder = tmp_path_factory.mktemp("new_categories")
-    with working_directory(folder):
-        summary = run_task(compose_config(["experiment=new_categories", *SMALL]))
-    return json.loads(Path(summary["backtest"]).read_text())
+    return run_backtest(tmp_path_factory.mktemp("new_categories"), ["experiment=new_categories", *SMALL])
 
 
 def test_the_tabular_backtest_records_every_window(backtest: dict) -> None:

@@ -60,7 +60,7 @@ class PairedCounts:
 
     def recall(self, role: int, label: str) -> Optional[float]:
         """Recall of ``label`` for one version on the labelled pairs (None without support)."""
-        support = sum(n for _, _, true, n in self.cells if true == label)
+        support = self.support(label)
         found = sum(n for *predicted, true, n in self.cells if true == label and predicted[role] == label)
         return found / support if support else None
 
