@@ -62,3 +62,39 @@ def test_the_shadow_holder_releases_a_removed_alias_and_refuses_inputs_the_champ
     alias["version"] = None  # retired or promoted: the alias is removed
     assert holder.refresh("alias watcher").outcome == "released" and holder.current is None and released == ["3", "2"]
     assert holder.refresh("alias watcher").outcome == "unchanged"
+
+
+def test_the_mirror_thread_runs_at_a_lower_priority_and_a_bad_nice_fails_at_compose(tmp_path: Path, monkeypatch) -> None:
+    import os
+    import time
+
+    import pytest
+
+    from lightship.config.validation import compose_config
+    from lightship.errors import ConfigError
+    from lightship.serving.reference import ModelReference
+    from lightship.serving.settings import ServingSettings
+    from lightship.serving import shadow_metrics
+    from lightship.serving.shadow import ShadowMirror
+
+    monkeypatch.setattr(shadow_metrics, "ShadowMetrics", lambda: None)  # the process's series exist once (the test above made them)
+    cfg = compose_config(["serve=bentoml_cpu", "serve.shadow.enabled=true", "serve.shadow.nice=7"])
+    settings = ServingSettings(cfg, [], ModelReference("models:/lightship@champion", name="lightship", alias="champion"), f"sqlite:///{tmp_path / 'm.db'}")
+    store = PredictionStore(tmp_path / "live.db")
+    mirror = ShadowMirror(settings, store, champion=None)  # type: ignore[arg-type]
+    monkeypatch.setattr(mirror.holder, "refresh", lambda trigger, retry_failed=False: None)  # no registry here
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    mirror.start(watch_interval_s=0)
+    try:
+        thread = mirror._thread
+        assert thread is not None and thread.native_id is not None
+        deadline = time.monotonic() + 10
+        while os.getpriority(os.PRIO_PROCESS, thread.native_id) == base and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == min(base + 7, 19)
+        assert os.getpriority(os.PRIO_PROCESS, 0) == base  # the worker's own threads keep theirs
+    finally:
+        mirror.stop()
+        store.close()
+    with pytest.raises(ConfigError, match=r"serve.shadow.nice=25: must lie between 0 and 19"):
+        compose_config(["serve.shadow.nice=25"])

@@ -126,6 +126,7 @@ def validate_composed(cfg: DictConfig) -> None:
         )
     check_targets(cfg, list(cfg.allowed_targets))
     check_shares(cfg)
+    check_ranges(cfg)
 
 
 _SHARES = ("metrics.alert_rate", "metrics.precision_target", "serve.shadow.fraction", "retrain.shadow_alpha")
@@ -137,6 +138,17 @@ def check_shares(cfg: DictConfig) -> None:
         value = OmegaConf.select(cfg, key)
         if value is not None and not 0 < float(value) <= 1:
             raise ConfigError(f"{key}={value}: must be a share of rows, above 0 and at most 1 (e.g. {key}=0.01).")
+
+
+_RANGES = {"serve.shadow.nice": (0, 19)}
+
+
+def check_ranges(cfg: DictConfig) -> None:
+    """Integer settings with a fixed range (inclusive)."""
+    for key, (low, high) in _RANGES.items():
+        value = OmegaConf.select(cfg, key)
+        if value is not None and not low <= int(value) <= high:
+            raise ConfigError(f"{key}={value}: must lie between {low} and {high} (e.g. {key}={high}).")
 
 
 def compose_config(overrides: Sequence[str] = (), return_hydra_config: bool = False) -> DictConfig:

@@ -94,7 +94,24 @@ class ShadowMirror:
             self._count("dropped", len(chosen))
 
     # -- the mirror thread ----------------------------------------------------------------
+    def _lower_priority(self) -> None:
+        """Add ``serve.shadow.nice`` to this thread's niceness: on a busy worker the champion's threads get the cores first.
+
+        On Linux the nice value is per thread, and with ``serve.shadow.intra_op_threads=1`` the
+        challenger's whole run (tokens, graph, store) happens in this thread. Elsewhere, or where the
+        system refuses, the thread keeps the worker's priority and the log says so.
+        """
+        increment = int(self.config.nice)
+        if increment <= 0:
+            return
+        try:
+            thread = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + increment, 19))
+        except (AttributeError, OSError) as exc:
+            log.warning("shadow: the mirror thread keeps the worker's priority (serve.shadow.nice=%d not applied: %s)", increment, exc)
+
     def _drain(self) -> None:
+        self._lower_priority()
         gather_s = float(self.config.gather_ms) / 1000.0
         while not self._stop.is_set():
             try:

@@ -40,6 +40,9 @@ class ShadowConfig:
     # How long the mirror thread gathers mirrored items into one challenger run (up to serve.max_batch_size):
     # larger runs cost less CPU per item, and no caller waits for them.
     gather_ms: int = 50
+    # Niceness added to the mirror thread (Linux: per thread; capped at 19), so the champion's threads get the cores
+    # first and the challenger runs on what they leave; 0 runs it at the worker's priority.
+    nice: int = 19
 
 
 class OverlongPolicy(Enum):
