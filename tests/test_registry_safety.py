@@ -141,3 +141,21 @@ def test_unreachable_tracking_store_fails_before_training(tmp_path: Path) -> Non
         assert done.returncode == 2, done.stderr[-2000:]
         assert uri in done.stderr and "tracking" in done.stderr
         assert not (tmp_path / "run" / "checkpoints").exists() and not (tmp_path / "run" / "bundle").exists()
+
+
+def test_a_store_that_cannot_mark_the_run_failed_lets_the_first_error_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                              caplog: pytest.LogCaptureFixture) -> None:
+    from lightship.errors import TrackingError
+    from lightship.tracking.runs import RunRecorder
+
+    recorder = RunRecorder(sqlite_uri(tmp_path), "stress")
+    run_id = recorder.start("server lost")
+
+    def unreachable(run: str, status: str) -> None:
+        raise ConnectionError("API request to endpoint /api/2.0/mlflow/runs/update failed")
+
+    monkeypatch.setattr(recorder.client, "set_terminated", unreachable)
+    with pytest.raises(TrackingError, match="champion is still version 1"):  # not the ConnectionError of the cleanup
+        with recorder.finishing():
+            raise TrackingError("version 2 was interrupted and left pending; the champion is still version 1")
+    assert f"could not mark MLflow run {run_id} FAILED" in caplog.text and "it stays RUNNING" in caplog.text

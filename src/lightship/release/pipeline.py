@@ -217,7 +217,7 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
     uri = resolve_tracking_uri(cfg.tracking.uri)
     recorder = RunRecorder(uri, cfg.tracking.experiment_name)
     run_id = recorder.start(run_name=f"{cfg.model.name}-{out.name}", tags={"lightship.task": task, "lightship.output_dir": str(out)})
-    try:
+    with recorder.finishing():  # whatever fails from here, the run ends FAILED, never left RUNNING
         recorder.log_params(flatten(OmegaConf.to_container(cfg, resolve=True)))
         recorder.log_metrics({f"data_{key}": value for key, value in data.report.items() if isinstance(value, (int, float))})
         context = FitContext(cfg.trainer, cfg.data, cfg.seed, out / "checkpoints", [recorder.lightning_logger()], resume_from, trial_callbacks(cfg))
@@ -267,11 +267,7 @@ def release(cfg: DictConfig, data: SplitData, out: Optional[Path] = None, task: 
         if cfg.tracking.register:
             int8_tags = Int8Decision(**graph_fields["int8"]).tags() if "int8" in graph_fields else {}
             summary.update(register_and_gate(cfg, uri, source, run_id, metrics, data, high_risk, int8_tags, shadow))
-    except BaseException:
-        recorder.finish("FAILED")
-        raise
-    recorder.set_tags({"lightship.promoted": summary.get("promoted", False)})
-    recorder.finish("FINISHED")
+        recorder.set_tags({"lightship.promoted": summary.get("promoted", False)})
     write_job_row(out, leaderboard_row(summary))
     report_summary(summary)
     return summary

@@ -100,9 +100,20 @@ class RunRecorder:
         try:
             yield
         except BaseException:
-            self.finish("FAILED")
+            self._mark_failed()
             raise
         self.finish("FINISHED")
+
+    def _mark_failed(self) -> None:
+        """End the run ``FAILED``; when the store cannot be reached either, say so and let the first error through.
+
+        Raising here would replace the error that ended the block (a lost server during
+        registration, say, with its explanation) by a bare connection error.
+        """
+        try:
+            self.finish("FAILED")
+        except Exception as exc:
+            log.warning("could not mark MLflow run %s FAILED (%s): it stays RUNNING in the store", self.run_id, exc)
 
     def finish(self, status: str) -> None:
         if self.run_id is not None:
