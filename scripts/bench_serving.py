@@ -123,7 +123,7 @@ def build_model(name: str, overrides: list[str], folder: Path, exporter: str) ->
     held_out = data.test["text"].tolist()
     reference = spec.reference(fitted, load_runtime(bundle))
     fusion = fuse_and_verify(bundle, lambda graph: check_parity(
-        reference, load_runtime(bundle, graph=graph), held_out, list(cfg.export.parity_batch_sizes), cfg.export.atol, 0.99),
+        reference, load_runtime(bundle, graph=graph), held_out, list(cfg.export.parity_batch_sizes), cfg.export.atol, 0.99, rtol=cfg.export.rtol),
         classifier)
     quantize_int8(bundle.onnx_path, bundle.path / INT8_FILE)
     fp32 = load_runtime(bundle)

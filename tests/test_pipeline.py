@@ -42,6 +42,26 @@ def test_parity_figures_are_within_tolerance(smoke_run: dict) -> None:
     assert len({shape[1] for shape in parity["shapes"]}) > 1, "parity must cover several sequence lengths"
 
 
+def test_parity_scales_its_tolerance_with_the_reference_magnitude() -> None:
+    """Logits of magnitude 20 off by 1.5e-4 (float32 rounding of a deep backbone) pass with rtol 1e-4; the same
+    difference on logits near 0, or with rtol 0, does not."""
+    from types import SimpleNamespace
+
+    from lightship.export.parity import check_parity
+
+    def parity(reference_logits: np.ndarray, rtol: float) -> object:
+        runtime = SimpleNamespace(encode=lambda batch: {"x": np.zeros((len(batch), 1))},
+                                  run=lambda encoded: (reference_logits + 1.5e-4, np.zeros((len(reference_logits), 2))))
+        return check_parity(lambda batch: (reference_logits, np.zeros((len(batch), 2))), runtime, [0, 1], [2], atol=1e-4,
+                            min_argmax_agreement=1.0, rtol=rtol)
+
+    large, small = np.array([[20.0, -3.0], [-18.0, 12.0]]), np.array([[0.2, -0.3], [-0.1, 0.4]])
+    report = parity(large, rtol=1e-4)
+    assert report.passed and report.max_abs_diff_logits == pytest.approx(1.5e-4) and report.max_excess_logits < 1e-4
+    assert not parity(large, rtol=0.0).passed
+    assert not parity(small, rtol=1e-4).passed  # 1.5e-4 > 1e-4 + 1e-4 x 0.4
+
+
 def test_bundle_alone_reproduces_the_metrics(smoke_run: dict) -> None:
     from lightship.data.synthetic import SyntheticTickets
     from lightship.evaluation.metrics import classification_metrics

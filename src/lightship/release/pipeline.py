@@ -135,25 +135,31 @@ def write_reference_profile(cfg: DictConfig, runtime: Any, data: SplitData, bund
     return profile.save(bundle.path).name
 
 
+def verify_parity(cfg: DictConfig, spec: Any, reference: Any, runtime: Any, inputs: list[Any]) -> Any:
+    """The parity report of ``runtime`` against ``reference`` under the ``export`` settings (see ``lightship.export.parity``)."""
+    from lightship.export.parity import check_parity
+
+    export = cfg.export
+    return check_parity(reference, runtime, inputs, list(export.parity_batch_sizes), export.atol, export.min_argmax_agreement,
+                        getattr(spec, "parity_space", "logits"), export.rtol)
+
+
 def export_and_verify(cfg: DictConfig, spec: Any, fit_result: Any, data: SplitData, bundle: Bundle) -> tuple[Any, Any, dict]:
     """Export through the spec, check parity on raw held-out inputs; raise ``ExportError`` when parity fails.
 
     Returns the runtime, the reference predictor parity compared against, and the parity record.
     """
-    from lightship.export.parity import check_parity
     from lightship.inference import load_runtime
 
     spec.export(fit_result, data, bundle, cfg.export)
     runtime = load_runtime(bundle)
     reference = spec.reference(fit_result, runtime)
-    parity = check_parity(
-        reference, runtime, split_inputs(runtime, held_out(data)), list(cfg.export.parity_batch_sizes), cfg.export.atol,
-        cfg.export.min_argmax_agreement, getattr(spec, "parity_space", "logits"),
-    )
+    parity = verify_parity(cfg, spec, reference, runtime, split_inputs(runtime, held_out(data)))
     if not parity.passed:
         raise ExportError(
-            f"ONNX parity failed: max|diff| logits={parity.max_abs_diff_logits:.2e}, embedding={parity.max_abs_diff_embedding:.2e} "
-            f"(export.atol={cfg.export.atol}), argmax agreement={parity.argmax_agreement:.3f} "
+            f"ONNX parity failed: max|diff| logits={parity.max_abs_diff_logits:.2e}, embedding={parity.max_abs_diff_embedding:.2e}; "
+            f"beyond export.rtol={cfg.export.rtol} x |PyTorch|: logits {parity.max_excess_logits:.2e}, embedding "
+            f"{parity.max_excess_embedding:.2e} (export.atol={cfg.export.atol}), argmax agreement={parity.argmax_agreement:.3f} "
             f"(export.min_argmax_agreement={cfg.export.min_argmax_agreement}). Nothing was registered."
         )
     return runtime, reference, parity.to_dict()
@@ -166,17 +172,14 @@ def faster_graphs(cfg: DictConfig, spec: Any, fit_result: Any, data: SplitData, 
     (``spec.fusable``, ``spec.quantizable``). Returns the runtime of the graph that now
     serves as fp32 and the manifest fields to record.
     """
-    from lightship.export.parity import check_parity
     from lightship.export.quantize import fuse_and_verify, make_int8
     from lightship.inference import load_runtime
 
     fields: dict[str, Any] = {}
     if cfg.export.optimize and getattr(spec, "fusable", True):
         inputs = split_inputs(runtime, held_out(data))
-        fusion = fuse_and_verify(bundle, lambda graph: check_parity(
-            reference, load_runtime(bundle, graph=graph), inputs, list(cfg.export.parity_batch_sizes),
-            cfg.export.atol, cfg.export.min_argmax_agreement, getattr(spec, "parity_space", "logits"),
-        ), getattr(fit_result, "classifier", None))
+        fusion = fuse_and_verify(bundle, lambda graph: verify_parity(cfg, spec, reference, load_runtime(bundle, graph=graph), inputs),
+                                 getattr(fit_result, "classifier", None))
         fields["fusion"] = fusion.to_dict()
         if fusion.applied:
             runtime = load_runtime(bundle)
