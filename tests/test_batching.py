@@ -63,3 +63,17 @@ def test_length_groups_answer_in_request_order(runtime) -> None:
     np.testing.assert_allclose(grouped.probabilities, whole.probabilities, atol=1e-5)
     assert [item.label for item in grouped.items] == [item.label for item in whole.items]
     np.testing.assert_array_equal(grouped.encoded["attention_mask"].sum(axis=1), [item.tokens for item in whole.items])
+
+
+def test_a_served_session_lets_idle_threads_sleep_and_batch_scoring_keeps_ort_default(smoke_run: dict) -> None:
+    """``serve.allow_spinning=false`` (the serving default) reaches the ORT session; other callers keep ORT's default."""
+    from lightship.config.validation import compose_config
+    from lightship.inference import load_runtime
+    from lightship.serving.holder import RuntimeOptions
+
+    options = RuntimeOptions.from_serve(compose_config(["serve=bentoml_cpu"]).serve)
+    assert options.allow_spinning is False
+    served = load_runtime(smoke_run["bundle"], options.provider, options.intra_op_threads, allow_spinning=options.allow_spinning)
+    assert served.session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    with pytest.raises(Exception, match="does not have configuration"):  # ORT's default: spinning allowed
+        load_runtime(smoke_run["bundle"]).session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")

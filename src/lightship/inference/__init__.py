@@ -51,11 +51,13 @@ def load_runtime(
     io_binding: bool = False,
     precision: str = "fp32",
     graph: Path | None = None,
+    allow_spinning: bool = True,
 ) -> Any:
     """Open ``bundle`` with the runtime its manifest's ``input.kind`` names (see ``OnnxClassifier`` for the options)."""
     loaded = bundle if isinstance(bundle, Bundle) else Bundle.load(bundle)
     cls = runtime_class(runtime_key(loaded.input))
-    return cls(loaded, provider, intra_op_threads, inter_op_threads, io_binding=io_binding, precision=precision, graph=graph)
+    return cls(loaded, provider, intra_op_threads, inter_op_threads, io_binding=io_binding, precision=precision, graph=graph,
+               allow_spinning=allow_spinning)
 
 
 def request_signature(input_spec: dict[str, Any]) -> tuple:

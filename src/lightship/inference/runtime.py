@@ -97,6 +97,8 @@ class OnnxClassifier:
     ``io_binding=True`` binds inputs and outputs explicitly (useful on CUDA; ignored on CPU).
     ``precision="int8"`` loads the bundle's accepted int8 graph (see :func:`choose_graph`);
     ``graph`` loads another graph file with the bundle's preprocessing (export checks use it).
+    ``allow_spinning=False`` lets idle intra-op threads sleep instead of spinning (what a server
+    that shares its cores wants; ``serve.allow_spinning``).
 
     Subclasses set ``kind`` (the manifest's ``input.kind`` they read) and implement
     :meth:`encode`, :meth:`predict`, :meth:`score`, :meth:`smoke_inputs` and
@@ -115,6 +117,7 @@ class OnnxClassifier:
         io_binding: bool = False,
         precision: str = "fp32",
         graph: Path | None = None,
+        allow_spinning: bool = True,
     ) -> None:
         import onnxruntime as ort
 
@@ -123,6 +126,8 @@ class OnnxClassifier:
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
         options.inter_op_num_threads = inter_op_threads
+        if not allow_spinning:  # idle pool threads sleep instead of spinning (a server shares its cores)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         wanted = requested_providers(provider)
         available = set(ort.get_available_providers())
         providers = [name for name in wanted if name in available] or [CPU]

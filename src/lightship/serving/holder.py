@@ -37,11 +37,13 @@ class RuntimeOptions:
     inter_op_threads: int = 0
     io_binding: bool = False
     precision: str = "fp32"
+    allow_spinning: bool = True
 
     @classmethod
     def from_serve(cls, serve: Any) -> "RuntimeOptions":
         """The options of a ``serve`` config group."""
-        return cls(serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, serve.io_binding, serve.precision.value)
+        return cls(serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, serve.io_binding, serve.precision.value,
+                   serve.allow_spinning)
 
 
 @dataclass
@@ -118,7 +120,7 @@ class ModelHolder:
         try:
             runtime = load_runtime(
                 resolved.bundle, self.options.provider, self.options.intra_op_threads, self.options.inter_op_threads,
-                io_binding=self.options.io_binding, precision=self.options.precision,
+                io_binding=self.options.io_binding, precision=self.options.precision, allow_spinning=self.options.allow_spinning,
             )
             smoke_check(runtime, runtime.smoke_inputs(self.smoke_texts))
         except Exception:

@@ -62,6 +62,9 @@ class ServeConfig:
     io_binding: bool = True
     intra_op_threads: int = 0
     inter_op_threads: int = 1
+    # Whether ORT's idle intra-op threads spin between runs. Spinning buys microseconds for one caller on an idle
+    # machine and burns the cores that concurrent requests, the clients and the shadow need (docs/serving.md).
+    allow_spinning: bool = False
     # BentoML: worker processes, adaptive batching and per-request timeout.
     workers: int = 1
     max_batch_size: int = 32
