@@ -8,6 +8,7 @@ answer wherever the champion predicts one of those two labels, so the expected a
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import threading
@@ -152,6 +153,13 @@ def test_steady_stream_in_shadow(shadow_setup: dict, smoke_run: dict) -> None:
     assert _metric(metrics, "lightship_shadow_requests_total", 'outcome="mirrored"') == counts["mirrored"]
     assert _metric(metrics, "lightship_shadow_latency_seconds_count") >= 1
     assert re.search(rf'^lightship_shadow_challenger_info{{[^}}]*version="{shadow_setup["good"]}"[^}}]*}} 1.0$', metrics, re.MULTILINE)
+    # The challenger scored in its own process under the worker, at the worker's niceness + serve.shadow.nice (19).
+    import psutil
+
+    assert model["isolation"] == "process"
+    tree = psutil.Process(server.process.pid).children(recursive=True)
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert any(child.nice() == min(base + 19, 19) and child.parent().nice() == base for child in tree), [(c.pid, c.nice()) for c in tree]
 
     # Feedback labels score both versions: label the first answers with the champion's own label.
     labelled = [answer for _, answer in answers[:10]]

@@ -48,8 +48,7 @@ def test_the_shadow_holder_releases_a_removed_alias_and_refuses_inputs_the_champ
     monkeypatch.setattr(module, "current_version", lambda reference, uri: alias["version"])
 
     def fake(version: str, kind: str) -> SimpleNamespace:
-        return SimpleNamespace(version=version, resolved=SimpleNamespace(release=lambda: released.append(version)),
-                               runtime=SimpleNamespace(input_spec={"kind": kind}))
+        return SimpleNamespace(version=version, release=lambda: released.append(version), runtime=SimpleNamespace(input_spec={"kind": kind}))
 
     monkeypatch.setattr(ModelHolder, "load", lambda self, version=None: fake(str(version), "tabular" if version == "3" else "text"))
     champion = SimpleNamespace(current=fake("1", "text"))

@@ -213,6 +213,9 @@ class OnnxClassifier:
         """A scored batch's outputs as :class:`Predictions` (computed off the request path by the drift monitor)."""
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Nothing to end: the session is freed with the object (a runtime process has its own ``close``)."""
+
     def inputs_from_frame(self, frame: Any, column: Optional[str] = None, where: str = "input", key: str = "the text column") -> tuple[list[Any], Any]:
         """The raw inputs of a data frame (batch scoring, offline drift) and the mask of usable rows.
 

@@ -23,6 +23,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from lightship.bundle import Bundle
 from lightship.serving.reference import ModelReference, ResolvedModel, current_version, fetch
 from lightship.inference import load_runtime, request_signature
 from lightship.inference.runtime import CUDA
@@ -45,6 +46,16 @@ class RuntimeOptions:
         return cls(serve.provider.value, serve.intra_op_threads, serve.inter_op_threads, serve.io_binding, serve.precision.value,
                    serve.allow_spinning)
 
+    def load_kwargs(self) -> dict[str, Any]:
+        """These options as :func:`lightship.inference.load_runtime` takes them."""
+        return {"provider": self.provider, "intra_op_threads": self.intra_op_threads, "inter_op_threads": self.inter_op_threads,
+                "io_binding": self.io_binding, "precision": self.precision, "allow_spinning": self.allow_spinning}
+
+
+def open_in_process(bundle: Bundle, options: RuntimeOptions) -> Any:
+    """The runtime of ``bundle`` in this process (how the champion is served)."""
+    return load_runtime(bundle, **options.load_kwargs())
+
 
 @dataclass
 class LoadedModel:
@@ -63,6 +74,11 @@ class LoadedModel:
     @property
     def labels(self) -> list[str]:
         return self.runtime.labels
+
+    def release(self) -> None:
+        """Close the runtime (ends a runtime process) and remove the downloaded copy."""
+        self.runtime.close()
+        self.resolved.release()
 
 
 @dataclass
@@ -98,15 +114,18 @@ class ModelHolder:
         on_outcome: Callable[[SwapOutcome], None] = lambda outcome: None,
         requests_from: Optional[Callable[[], Optional[LoadedModel]]] = None,
         release_when_unset: bool = False,
+        open_runtime: Callable[[Bundle, RuntimeOptions], Any] = open_in_process,
     ) -> None:
         """``requests_from``: the model whose requests a new version must accept (default: the one this holder serves;
         a shadow holder names the champion's). ``release_when_unset``: drop the model when its alias is removed
-        (a retired challenger) instead of serving on."""
+        (a retired challenger) instead of serving on. ``open_runtime``: how a fetched bundle becomes a runtime (in this
+        process, or a :class:`~lightship.inference.runtime_process.RuntimeProcess` for a shadow in its own process)."""
         self.reference, self.tracking_uri, self.options = reference, tracking_uri, options
         self.smoke_texts = list(smoke_texts)
         self.on_change, self.on_outcome = on_change, on_outcome
         self.requests_from = requests_from or (lambda: self.current)
         self.release_when_unset = release_when_unset
+        self.open_runtime = open_runtime
         self.current: Optional[LoadedModel] = None
         self.last_outcome: Optional[SwapOutcome] = None
         self.failed_version: Optional[str] = None  # the last version that failed to load, not retried by the watcher
@@ -117,13 +136,13 @@ class ModelHolder:
     def load(self, version: Optional[str] = None) -> LoadedModel:
         """Fetch, open and smoke-check a model; raises on any failure (nothing is swapped here)."""
         resolved = fetch(self.reference, self.tracking_uri, version)
+        runtime = None
         try:
-            runtime = load_runtime(
-                resolved.bundle, self.options.provider, self.options.intra_op_threads, self.options.inter_op_threads,
-                io_binding=self.options.io_binding, precision=self.options.precision, allow_spinning=self.options.allow_spinning,
-            )
+            runtime = self.open_runtime(resolved.bundle, self.options)
             smoke_check(runtime, runtime.smoke_inputs(self.smoke_texts))
         except Exception:
+            if runtime is not None:
+                runtime.close()
             resolved.release()
             raise
         return LoadedModel(runtime, resolved)
@@ -150,7 +169,7 @@ class ModelHolder:
             if wanted is None and serving is not None and self.release_when_unset:
                 previous, self.current = self.current, None
                 assert previous is not None
-                previous.resolved.release()
+                previous.release()
                 return self._report(SwapOutcome("released", None, f"{self.reference.text} is unset: version {serving} released"), trigger)
             if wanted is None or wanted == serving:
                 return SwapOutcome("unchanged", serving)
@@ -164,7 +183,7 @@ class ModelHolder:
                 return self._report(SwapOutcome("failed", wanted, f"version {wanted} failed to load or pass the smoke prediction: {exc}"), trigger)
             refusal = self._input_change(candidate)
             if refusal:
-                candidate.resolved.release()
+                candidate.release()
                 self.failed_version = wanted
                 return self._report(SwapOutcome("failed", wanted, refusal), trigger)
             self._install(candidate)
@@ -186,7 +205,7 @@ class ModelHolder:
         previous, self.current = self.current, model
         self.on_change(model)
         if previous is not None:
-            previous.resolved.release()
+            previous.release()
 
     def _report(self, outcome: SwapOutcome, trigger: str) -> SwapOutcome:
         self.last_outcome = outcome
@@ -215,8 +234,14 @@ class ModelHolder:
         self._watcher = threading.Thread(target=loop, name="lightship-alias-watcher", daemon=True)
         self._watcher.start()
 
-    def stop(self) -> None:
+    def stop(self, release: bool = False) -> None:
+        """Stop the watcher; ``release`` also lets go of the model held (a shadow's runtime process ends with it)."""
         self._stop.set()
         if self._watcher is not None:
             self._watcher.join(timeout=5)
             self._watcher = None
+        if release:
+            with self._swap_lock:
+                previous, self.current = self.current, None
+            if previous is not None:
+                previous.release()

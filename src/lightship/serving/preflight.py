@@ -32,5 +32,5 @@ def preflight(settings: Any) -> None:
     except Exception as exc:
         raise SystemExit(f"lightship: cannot serve {settings.reference.text} (tracking store {settings.tracking_uri}): {exc}") from None
     log.info("Preflight: %s version %s loads and predicts", settings.reference.text, model.version)
-    model.resolved.release()
+    model.release()
     os.environ[PREFLIGHT_ENV] = "1"

@@ -7,7 +7,9 @@ failed-version memory as the champion's; a challenger whose requests differ from
 champion's is refused, and one whose alias is removed is released). After the champion's
 batch is scored and stored, :meth:`ShadowMirror.offer` puts the sampled share
 (``serve.shadow.fraction``) of its items on a bounded queue and returns: one thread per worker
-scores them with the challenger and stores its answers under the champion's prediction ids,
+has them scored by the challenger (by default in the challenger's own niced child process,
+``serve.shadow.isolation``, :mod:`lightship.inference.runtime_process`, so its work never holds
+the worker's GIL) and stores its answers under the champion's prediction ids,
 so ``/feedback`` labels score both versions. A full queue drops the mirror (counted), it
 never blocks the request; a challenger that fails to load or to score leaves the champion
 serving and is reported in ``GET /model`` and the ``lightship_shadow_*`` series.
@@ -22,16 +24,33 @@ import random
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from lightship.evaluation.paired import CHALLENGER, CHAMPION, PairedCounts
 from lightship.inference.scoring import score
-from lightship.serving.holder import LoadedModel, ModelHolder, RuntimeOptions, SwapOutcome
+from lightship.bundle import Bundle
+from lightship.serving.holder import LoadedModel, ModelHolder, RuntimeOptions, SwapOutcome, open_in_process
 from lightship.serving.reference import ModelReference
 from lightship.serving.settings import ServingSettings
 from lightship.serving.store import PredictionRecord, PredictionStore
 
 log = logging.getLogger(__name__)
+
+
+def _in_worker(nice: int) -> Callable[[Bundle, RuntimeOptions], Any]:
+    """``serve.shadow.isolation=thread``: the challenger's session lives in the worker (the mirror thread carries the niceness)."""
+    return open_in_process
+
+
+def _in_own_process(nice: int) -> Callable[[Bundle, RuntimeOptions], Any]:
+    """``serve.shadow.isolation=process``: each challenger version gets a child process at niceness ``nice``."""
+    from lightship.inference.runtime_process import RuntimeProcess
+
+    return lambda bundle, options: RuntimeProcess(bundle, options.load_kwargs(), nice)
+
+
+# serve.shadow.isolation -> how a challenger's bundle becomes its runtime.
+RUNTIME_OPENERS: dict[str, Callable[[int], Callable[[Bundle, RuntimeOptions], Any]]] = {"thread": _in_worker, "process": _in_own_process}
 
 
 @dataclass
@@ -56,7 +75,8 @@ class ShadowMirror:
         options = replace(RuntimeOptions.from_serve(serve), intra_op_threads=int(serve.shadow.intra_op_threads))
         self.metrics = ShadowMetrics()
         self.holder = ModelHolder(reference, settings.tracking_uri, options, list(serve.smoke_texts), on_outcome=self._on_outcome,
-                                  requests_from=lambda: champion.current, release_when_unset=True)
+                                  requests_from=lambda: champion.current, release_when_unset=True,
+                                  open_runtime=RUNTIME_OPENERS[serve.shadow.isolation.value](int(serve.shadow.nice)))
         self.queue: queue.Queue[Mirrored] = queue.Queue(maxsize=int(serve.shadow.queue_size))
         self.counts = {"mirrored": 0, "dropped": 0, "failed": 0}  # this worker's, for GET /model
         self._random = random.Random(os.getpid())
@@ -73,11 +93,12 @@ class ShadowMirror:
         return self
 
     def stop(self) -> None:
-        self.holder.stop()
+        """Stop the mirror thread and the watcher, then release the challenger (its runtime process ends)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        self.holder.stop(release=True)
 
     # -- the request path: sample and enqueue, nothing else ------------------------------
     def offer(self, inputs: Sequence[Any], records: Sequence[PredictionRecord]) -> None:
@@ -97,9 +118,11 @@ class ShadowMirror:
     def _lower_priority(self) -> None:
         """Add ``serve.shadow.nice`` to this thread's niceness: on a busy worker the champion's threads get the cores first.
 
-        On Linux the nice value is per thread, and with ``serve.shadow.intra_op_threads=1`` the
-        challenger's whole run (tokens, graph, store) happens in this thread. Elsewhere, or where the
-        system refuses, the thread keeps the worker's priority and the log says so.
+        On Linux the nice value is per thread. With ``serve.shadow.isolation=thread`` and
+        ``serve.shadow.intra_op_threads=1`` the challenger's whole run (tokens, graph, store) happens in
+        this thread; with ``process`` the child runs the model at its own niceness and this thread only
+        hands batches over and stores the answers. Elsewhere, or where the system refuses, the thread
+        keeps the worker's priority and the log says so.
         """
         increment = int(self.config.nice)
         if increment <= 0:
@@ -190,6 +213,7 @@ class ShadowMirror:
             "failed_version": failed,
             "last_load": last.to_dict() if last else None,
             "fraction": float(self.config.fraction),
+            "isolation": self.config.isolation.value,
             "agreement": counts.agreement if counts else None,
             "pairs": counts.pairs if counts else 0,
             "labelled": counts.labelled if counts else 0,

@@ -26,6 +26,13 @@ class Precision(Enum):
     fp16 = "fp16"
 
 
+class ShadowIsolation(Enum):
+    """Where the challenger scores: its own niced process per worker, or a niced thread of the worker."""
+
+    process = "process"
+    thread = "thread"
+
+
 @dataclass
 class ShadowConfig:
     """Shadow deployment: the version under ``tracking.challenger_alias`` answers a copy of the traffic, off the request path."""
@@ -40,8 +47,12 @@ class ShadowConfig:
     # How long the mirror thread gathers mirrored items into one challenger run (up to serve.max_batch_size):
     # larger runs cost less CPU per item, and no caller waits for them.
     gather_ms: int = 50
-    # Niceness added to the mirror thread (Linux: per thread; capped at 19), so the champion's threads get the cores
-    # first and the challenger runs on what they leave; 0 runs it at the worker's priority.
+    # Where the challenger scores. process: a child process per worker (spawned when a challenger loads, ended when it
+    # is released) does its tokenizing and graph runs, so it never holds the worker's GIL; costs the challenger's
+    # memory once more and a copy of each mirrored batch through a pipe. thread: in the worker's mirror thread.
+    isolation: ShadowIsolation = ShadowIsolation.process
+    # Niceness added to the challenger (the child process, or the mirror thread: Linux, per thread; capped at 19), so
+    # the champion's threads get the cores first and the challenger runs on what they leave; 0: the worker's priority.
     nice: int = 19
 
 
