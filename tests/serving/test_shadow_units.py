@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lightship.serving.store import PredictionRecord, PredictionStore
 
 
@@ -97,3 +99,55 @@ def test_the_mirror_thread_runs_at_a_lower_priority_and_a_bad_nice_fails_at_comp
         store.close()
     with pytest.raises(ConfigError, match=r"serve.shadow.nice=25: must lie between 0 and 19"):
         compose_config(["serve.shadow.nice=25"])
+
+
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_either_isolation_scores_mirrored_items_and_stores_them_under_the_champions_ids(isolation: str, smoke_run: dict, tmp_path: Path,
+                                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from lightship.bundle import Bundle
+    from lightship.config.validation import compose_config
+    from lightship.inference import load_runtime
+    from lightship.inference.runtime_process import RuntimeProcess
+    from lightship.inference.scoring import score
+    from lightship.serving import shadow_metrics
+    from lightship.serving.holder import LoadedModel
+    from lightship.serving.reference import ModelReference, ResolvedModel
+    from lightship.serving.settings import ServingSettings
+    from lightship.serving.shadow import ShadowMirror
+
+    monkeypatch.setattr(shadow_metrics, "ShadowMetrics", _NoMetrics)  # the process's series exist once (another test made them)
+    cfg = compose_config(["serve=bentoml_cpu", "serve.shadow.enabled=true", f"serve.shadow.isolation={isolation}"])
+    settings = ServingSettings(cfg, [], ModelReference("models:/lightship@champion", name="lightship", alias="champion"), f"sqlite:///{tmp_path / 'm.db'}")
+    store = PredictionStore(tmp_path / "live.db")
+    mirror = ShadowMirror(settings, store, champion=None)  # type: ignore[arg-type]
+    bundle = Bundle.load(smoke_run["bundle"])
+    texts = ["my card was charged twice", "the parcel never arrived", "cannot log in after password reset", "refund please"] * 3
+    champion = score(load_runtime(bundle), texts)
+    records = [PredictionRecord(item.id, text, len(text), item.tokens, False, item.label, item.confidence, item.probabilities, "lightship", "1")
+               for item, text in zip(champion.items, texts)]
+    store.record_predictions(records)
+
+    runtime = mirror.holder.open_runtime(bundle, mirror.holder.options)
+    assert isinstance(runtime, RuntimeProcess) == (isolation == "process")
+    mirror.holder.current = LoadedModel(runtime, ResolvedModel(bundle, {"name": "lightship", "version": "2"}))
+    try:
+        mirror._score(texts, records)
+        assert mirror.counts == {"mirrored": len(texts), "dropped": 0, "failed": 0}
+        pairs = {(a, b): n for a, b, _, n in store.shadow_counts("1", "2")}
+        assert sum(pairs.values()) == len(texts) and all(a == b for a, b in pairs)  # the same bundle: the same answers
+    finally:
+        mirror.stop()  # releases the challenger: its runtime process ends
+        store.close()
+    assert mirror.holder.current is None
+    if isinstance(runtime, RuntimeProcess):
+        assert not runtime.alive
+
+
+class _NoMetrics:
+    """Stands in for the process-wide shadow series, which a test process can register once."""
+
+    def __getattr__(self, name: str) -> "_NoMetrics":
+        return self
+
+    def __call__(self, *args: object, **kwargs: object) -> "_NoMetrics":
+        return self

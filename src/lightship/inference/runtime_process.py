@@ -11,7 +11,9 @@ caller then waits with it. The shadow challenger (``serve.shadow.isolation=proce
 
 The child exits when the pipe closes (:meth:`RuntimeProcess.close`, or the caller dying), so it
 never outlives the worker that started it. A call the child cannot answer within
-``call_timeout_s`` (a hung or dead child) raises in the caller and ends the child.
+``call_timeout_s`` (a hung or dead child) raises in the caller and ends the child; the next call
+starts a new child from the same bundle folder (the caller keeps it on disk while the model
+serves), logged and counted in ``restarts``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _serve(conn: Any, folder: str, options: dict[str, Any], nice: int) -> None:
     if nice > 0:
         try:
             os.nice(nice)
-        except OSError as exc:  # runs at the parent's priority; the parent's log says so
+        except (AttributeError, OSError) as exc:  # no os.nice here, or refused: runs at the parent's priority, the parent's log says so
             conn.send(("warning", f"niceness {nice} not applied: {exc}"))
     try:
         from lightship.inference import load_runtime
@@ -73,29 +75,36 @@ class RuntimeProcess:
 
     def __init__(self, bundle: Bundle, options: dict[str, Any], nice: int = 0, start_timeout_s: float = 120.0,
                  call_timeout_s: float = 60.0) -> None:
-        import multiprocessing
-
-        context = multiprocessing.get_context("spawn")  # never fork a server with threads (and ORT sessions) running
-        self._conn, child = context.Pipe()
-        self.call_timeout_s = call_timeout_s
+        self.bundle, self.options, self.nice = bundle, options, int(nice)
+        self.start_timeout_s, self.call_timeout_s = start_timeout_s, call_timeout_s
         self._lock = threading.Lock()  # one call at a time on the pipe (the mirror thread and a load's smoke check)
-        self._process = context.Process(target=_serve, args=(child, str(bundle.path), options, int(nice)),
-                                        name=f"lightship-runtime-{bundle.path.name}", daemon=True)
-        self._process.start()
-        child.close()
-        kind, payload = self._receive(start_timeout_s, "open the bundle")
-        while kind == "warning":
-            log.warning("runtime process %s: %s", self._process.pid, payload)
-            kind, payload = self._receive(start_timeout_s, "open the bundle")
-        if kind != "ready":
-            self.close()
-            raise LightshipError(f"{bundle.path}: the runtime process could not open the bundle: {payload}")
+        self.restarts, self._closed = 0, False
+        payload = self._start()
         self.labels: list[str] = payload["labels"]
         self.input_spec: dict[str, Any] = payload["input_spec"]
         self.provider_in_use: str = payload["provider_in_use"]
         self.fell_back: bool = payload["fell_back"]
         self.fallback_reason: Optional[str] = payload["fallback_reason"]
+
+    def _start(self) -> dict[str, Any]:
+        """Spawn the child and wait until it has opened the bundle; returns what it reports of the runtime."""
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")  # never fork a server with threads (and ORT sessions) running
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, str(self.bundle.path), self.options, self.nice),
+                                        name=f"lightship-runtime-{self.bundle.path.name}", daemon=True)
+        self._process.start()
+        child.close()
+        kind, payload = self._receive(self.start_timeout_s, "open the bundle")
+        while kind == "warning":
+            log.warning("runtime process %s: %s", self._process.pid, payload)
+            kind, payload = self._receive(self.start_timeout_s, "open the bundle")
+        if kind != "ready":
+            self._end()
+            raise LightshipError(f"{self.bundle.path}: the runtime process could not open the bundle: {payload}")
         self.pid: int = payload["pid"]
+        return payload
 
     def _receive(self, timeout_s: float, doing: str) -> tuple[str, Any]:
         if not self._conn.poll(timeout_s):
@@ -112,9 +121,19 @@ class RuntimeProcess:
     def _call(self, method: str, *args: Any) -> Any:
         assert method in _METHODS
         with self._lock:
-            if not self._process.is_alive():
-                raise LightshipError(f"runtime process {self._process.pid} is not running (exit code {self._process.exitcode})")
-            self._conn.send((method, args))
+            if self._closed:
+                raise LightshipError(f"runtime process {self._process.pid} is not running: it was closed")
+            if not self._process.is_alive():  # died (killed, out of memory): the bundle is still on disk, start it again
+                log.warning("runtime process %s for %s ended (exit code %s); starting it again", self._process.pid, self.bundle.path,
+                            self._process.exitcode)
+                self._end()
+                self._start()
+                self.restarts += 1
+            try:
+                self._conn.send((method, args))
+            except OSError as exc:  # died between the check and the call
+                self._end()
+                raise LightshipError(f"runtime process {self._process.pid} exited (code {self._process.exitcode}) while asked to {method}") from exc
             kind, payload = self._receive(self.call_timeout_s, method)
         if kind != "ok":
             raise LightshipError(f"runtime process {self._process.pid}: {method} failed: {payload}")
@@ -135,8 +154,9 @@ class RuntimeProcess:
         return self._process.is_alive()
 
     def close(self) -> None:
-        """End the child: close the pipe (it exits on its own), then make sure."""
+        """End the child for good: close the pipe (it exits on its own), then make sure."""
         with self._lock:
+            self._closed = True
             self._end()
 
     def _end(self) -> None:
