@@ -26,9 +26,9 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional, Sequence
 
+from lightship.bundle import Bundle
 from lightship.evaluation.paired import CHALLENGER, CHAMPION, PairedCounts
 from lightship.inference.scoring import score
-from lightship.bundle import Bundle
 from lightship.serving.holder import LoadedModel, ModelHolder, RuntimeOptions, SwapOutcome, open_in_process
 from lightship.serving.reference import ModelReference
 from lightship.serving.settings import ServingSettings
